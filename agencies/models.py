@@ -57,9 +57,11 @@ class Agency(models.Model):
 
 
 class Role(models.TextChoices):
-    LIAISON = "liaison", "Liaison (read, write notes)"
-    PUBLISHER = "publisher", "Publisher (also designations)"
-    AGENCY_ADMIN = "agency_admin", "Agency admin (also grants and people)"
+    # liaison: read, write notes; publisher: also designations; agency admin: also grants
+    # and the agency's people.
+    LIAISON = "liaison", "Liaison"
+    PUBLISHER = "publisher", "Publisher"
+    AGENCY_ADMIN = "agency_admin", "Agency admin"
 
 
 class User(AbstractUser):

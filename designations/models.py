@@ -322,6 +322,8 @@ class SourceEntry(models.Model):
     # SHA-256 of the entry's parsed content: an unchanged entry is skipped without diffing.
     content_hash = models.CharField(max_length=64)
     cross_references = models.JSONField(default=list, blank=True)
+    # Source fields with no column of their own (UN LIST_TYPE, SUBMITTED_BY, ...), kept verbatim.
+    details = models.JSONField(default=dict, blank=True)
     first_publication = models.ForeignKey(
         ListPublication, on_delete=models.PROTECT, related_name="+"
     )

@@ -223,3 +223,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
 }
+
+# Where load_demo finds the published lists (the repository's sibling shared/data by default).
+DEMO_DATA_DIR = Path(os.getenv("DEMO_DATA_DIR", BASE_DIR.parent / "shared" / "data"))

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from agencies.models import Agency, Node, SharingGroup, User
+
+
+@admin.register(Node)
+class NodeAdmin(admin.ModelAdmin):
+    list_display = ["node_id", "name", "base_url", "is_local", "last_heartbeat_at"]
+    readonly_fields = ["last_heartbeat_at", "created_at"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "jurisdiction", "home_node"]
+    list_filter = ["home_node"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "email", "agency", "role", "is_staff", "is_active"]
+    list_filter = ["agency", "role", "is_staff", "is_active"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("Agency", {"fields": ("agency", "role")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        ("Agency", {"fields": ("agency", "role")}),
+    )
+
+
+@admin.register(SharingGroup)
+class SharingGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner_node", "version"]
+    filter_horizontal = ["members"]

@@ -1,0 +1,40 @@
+"""Writes to nodes, agencies and people."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from agencies.models import Agency, Node, Role, User
+
+
+def node_ensure_local() -> Node:
+    """The row describing this deployment, created from settings on first use."""
+    node, _created = Node.objects.get_or_create(
+        is_local=True,
+        defaults={
+            "node_id": settings.NODE_ID, "name": settings.NODE_NAME,
+            "base_url": settings.NODE_BASE_URL,
+        },
+    )
+    return node
+
+
+@transaction.atomic
+def agency_create(*, code: str, name: str, jurisdiction: str, home_node: Node) -> Agency:
+    # The group carries the agency's object grants (guardian), so it is created with it.
+    group = Group.objects.create(name=f"agency:{code}")
+    return Agency.objects.create(
+        code=code, name=name, jurisdiction=jurisdiction, home_node=home_node, group=group
+    )
+
+
+@transaction.atomic
+def user_create(*, username: str, agency: Agency, role: Role, password: str, **fields: str) -> User:
+    user = User(username=username, agency=agency, role=role, **fields)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    user.groups.add(agency.group)
+    return user

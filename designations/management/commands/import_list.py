@@ -1,0 +1,71 @@
+"""python manage.py import_list un PATH [--agency CODE]"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from agencies.models import Agency
+from designations.imports import PARSERS, ImportRefused, ListFormatError, import_list
+
+
+class Command(BaseCommand):
+    help = "Import a published sanctions list file (all-or-nothing, idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("publisher", choices=sorted(PARSERS), help="whose list format")
+        parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "--agency",
+            help="code of the (local) agency that publishes the list; default from "
+            "LIST_PUBLISHER_AGENCIES",
+        )
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, publisher: str, path: Path, agency: str | None,
+               no_progress: bool, **options: Any) -> None:
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        code = agency or settings.LIST_PUBLISHER_AGENCIES.get(publisher)
+        owner = Agency.objects.filter(code=code).select_related("home_node").first()
+        if owner is None:
+            raise CommandError(f"no agency with code {code!r}; create it first or pass --agency")
+
+        size = path.stat().st_size
+        show = not no_progress and sys.stderr.isatty()
+        with tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not show) as bar:
+            try:
+                result = import_list(
+                    publisher=publisher, path=path, agency=owner,
+                    wrap_stream=lambda stream: _ProgressReader(stream, bar),
+                )
+            except (ListFormatError, ImportRefused) as error:
+                raise CommandError(f"{path.name}: {error}. Nothing was imported.") from error
+
+        if result.already_imported:
+            self.stdout.write(
+                f"{path.name} was already imported on {result.publication.imported_at:%Y-%m-%d}"
+                " as publication of "
+                f"{result.publication.generated_at:%Y-%m-%d}; nothing changed."
+            )
+            return
+        for element, count in sorted(result.unknown_elements.items()):
+            self.stderr.write(f"warning: {count} <{element}> elements are not imported")
+        self.stdout.write(self.style.SUCCESS(f"Imported {path.name}: {result.summary()}"))
+
+
+class _ProgressReader:
+    """Moves the progress bar as the parser reads the file."""
+
+    def __init__(self, stream: IO[bytes], bar: tqdm) -> None:
+        self.stream, self.bar = stream, bar
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.bar.update(len(data))
+        return data

@@ -1,0 +1,75 @@
+"""Reads of designations, always through sharing.access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from agencies.models import Agency, User
+from designations.models import Designation, DesignationVersion, Name, Regime
+from designations.names import normalize_name
+from sharing import access
+
+
+@dataclass(frozen=True)
+class DesignationFilters:
+    query: str = ""
+    regime: str = ""  # Regime id
+    kind: str = ""
+    status: str = ""
+    agency: str = ""  # Agency code
+
+
+def designation_search(*, user: User, filters: DesignationFilters) -> QuerySet[Designation]:
+    """Visible designations matching a name (any alias, any script) or reference number."""
+    designations = access.designations_visible_to(user).select_related("owner", "regime")
+    if filters.query.strip():
+        normalized = normalize_name(filters.query)
+        name_match = Exists(
+            Name.objects.filter(designation=OuterRef("pk"), normalized__contains=normalized)
+        )
+        designations = designations.filter(
+            name_match | Q(reference_number__iexact=filters.query.strip())
+        )
+    if filters.regime.isdigit():
+        designations = designations.filter(regime_id=int(filters.regime))
+    if filters.kind:
+        designations = designations.filter(subject_kind=filters.kind)
+    if filters.status:
+        designations = designations.filter(status=filters.status)
+    if filters.agency:
+        designations = designations.filter(owner__code=filters.agency)
+    return designations.order_by("name", "id")
+
+
+def designation_filter_choices(*, user: User) -> dict[str, QuerySet]:
+    """Regimes and agencies that have at least one designation the user may see."""
+    visible = access.designations_visible_to(user)
+    return {
+        "regimes": Regime.objects.filter(
+            Exists(visible.filter(regime=OuterRef("pk")))
+        ).select_related("owner"),
+        "agencies": Agency.objects.filter(Exists(visible.filter(owner=OuterRef("pk")))),
+    }
+
+
+def designation_get(*, user: User, designation_id: object) -> Designation:
+    """One visible designation with everything its detail page shows; 404 when it is not
+    visible, so that nobody learns that an object they may not see exists."""
+    designations = access.designations_visible_to(user).select_related(
+        "owner", "regime", "source", "source__first_publication", "source__last_publication"
+    ).prefetch_related(
+        "names", "birth_dates", "birth_places", "addresses", "nationalities", "identifiers",
+        Prefetch(
+            "history",
+            queryset=DesignationVersion.objects.select_related(
+                "actor", "actor_agency", "publication"
+            ).order_by("-version"),
+        ),
+    )
+    try:
+        return designations.get(pk=designation_id)
+    except (Designation.DoesNotExist, ValueError) as error:
+        raise Http404("No such designation.") from error

@@ -1,0 +1,184 @@
+"""Writes to designations and notes. Each is one transaction holding the change, its history
+row and its change-log row, so that sync never sees a change without its log entry or the
+reverse (DESIGN.md, Invariant 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency, User
+from designations.data import (
+    CHILDREN,
+    SCALAR_FIELDS,
+    apply_scalars,
+    changed_fields,
+    child_rows,
+    designation_data,
+)
+from designations.models import (
+    Designation,
+    DesignationStatus,
+    DesignationVersion,
+    IntelligenceNote,
+    ListPublication,
+    Regime,
+)
+from sharing import access
+from sharing.changelog import change_log_append
+from sharing.models import ChangeAction, Marking
+
+DESIGNATION = "designation"
+NOTE = "note"
+
+
+def _require_publisher(actor: User, agency: Agency) -> None:
+    # Invariant 2: only the owner agency, on its home node, changes its designations.
+    if not actor.may_publish or actor.agency_id != agency.pk:
+        raise PermissionDenied("Only a publisher of the owner agency may change this designation.")
+    if not agency.is_local:
+        raise PermissionDenied("This designation is a replica; its owner's node changes it.")
+
+
+def record_version(
+    *,
+    designation: Designation,
+    data: dict[str, Any],
+    previous: dict[str, Any] | None,
+    action: ChangeAction,
+    actor: User | None = None,
+    publication: ListPublication | None = None,
+    reason: str = "",
+) -> DesignationVersion:
+    """History row and change-log row for the designation's current version."""
+    entry = DesignationVersion.objects.create(
+        designation=designation,
+        version=designation.version,
+        status=designation.status,
+        snapshot=data,
+        changed_fields=changed_fields(previous, data),
+        actor=actor,
+        actor_agency=actor.agency if actor else designation.owner,
+        publication=publication,
+        reason=reason,
+    )
+    change_log_append(
+        object_type=DESIGNATION, object_id=designation.pk, version=designation.version,
+        action=action,
+    )
+    return entry
+
+
+def _replace_children(designation: Designation, data: dict[str, Any]) -> None:
+    for key in CHILDREN:
+        getattr(designation, key).all().delete()
+    rows = child_rows(designation, data)
+    for model, _fields in CHILDREN.values():
+        model.objects.bulk_create([row for row in rows if isinstance(row, model)])
+
+
+@transaction.atomic
+def designation_create(
+    *,
+    actor: User,
+    regime: Regime,
+    data: dict[str, Any],
+    marking: str = Marking.AMBER,
+    status: str = DesignationStatus.ACTIVE,
+) -> Designation:
+    agency = actor.agency
+    if agency is None:
+        raise PermissionDenied("Site administrators publish through an agency account.")
+    _require_publisher(actor, agency)
+    if regime.owner_id != agency.pk:
+        raise ValidationError({"regime": "Use one of your agency's regimes."})
+    if not data.get("name"):
+        raise ValidationError({"name": "A designation needs a name."})
+    designation = Designation(owner=agency, regime=regime, marking=marking, status=status)
+    apply_scalars(designation, data)
+    designation.full_clean()
+    designation.save()
+    primary = {"kind": "primary", "full_name": designation.name}
+    if not any(n.get("kind") == "primary" for n in data.get("names", [])):
+        data = {**data, "names": [primary, *data.get("names", [])]}
+    _replace_children(designation, data)
+    record_version(
+        designation=designation, data=designation_data(designation), previous=None,
+        action=ChangeAction.CREATE, actor=actor,
+    )
+    return designation
+
+
+@transaction.atomic
+def designation_amend(
+    *, actor: User, designation: Designation, changes: dict[str, Any], reason: str
+) -> Designation:
+    _require_publisher(actor, designation.owner)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the designation is amended."})
+    unknown = set(changes) - set(SCALAR_FIELDS) - set(CHILDREN) - {"marking"}
+    if unknown:
+        raise ValidationError({field: "This field cannot be amended." for field in unknown})
+    # Lock the row: two amendments must not both raise the version from the same value.
+    designation = Designation.objects.select_for_update().get(pk=designation.pk)
+    previous = designation_data(designation)
+    apply_scalars(designation, changes)
+    designation.version += 1
+    designation.full_clean()
+    designation.save()
+    if set(changes) & set(CHILDREN):
+        _replace_children(designation, {**previous, **changes})
+    record_version(
+        designation=designation, data=designation_data(designation), previous=previous,
+        action=ChangeAction.UPDATE, actor=actor, reason=reason,
+    )
+    return designation
+
+
+@transaction.atomic
+def designation_delist(
+    *, actor: User, designation: Designation, reason: str, delisted_on: dt.date | None = None
+) -> Designation:
+    _require_publisher(actor, designation.owner)
+    designation = Designation.objects.select_for_update().get(pk=designation.pk)
+    if designation.status == DesignationStatus.DELISTED:
+        raise ValidationError("The designation is already delisted.")
+    previous = designation_data(designation)
+    designation.status = DesignationStatus.DELISTED
+    designation.delisted_on = delisted_on or timezone.localdate()
+    designation.version += 1
+    designation.save()
+    record_version(
+        designation=designation, data=designation_data(designation), previous=previous,
+        action=ChangeAction.DELIST, actor=actor, reason=reason,
+    )
+    return designation
+
+
+@transaction.atomic
+def note_create(
+    *,
+    actor: User,
+    designation: Designation | None,
+    title: str,
+    body: str,
+    marking: str = Marking.AMBER,
+) -> IntelligenceNote:
+    if actor.agency is None:
+        raise PermissionDenied("Notes are written from an agency account.")
+    if designation is not None and not access.designation_visible(actor, designation):
+        raise PermissionDenied("You cannot see this designation.")
+    note = IntelligenceNote(
+        designation=designation, owner=actor.agency, author=actor, title=title, body=body,
+        marking=marking,
+    )
+    note.full_clean()
+    note.save()
+    change_log_append(
+        object_type=NOTE, object_id=note.pk, version=note.version, action=ChangeAction.CREATE
+    )
+    return note
