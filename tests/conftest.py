@@ -1,0 +1,68 @@
+"""Named actors (STYLE.md): agency A publishes, B reads what is shared, C must see nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agencies.models import Agency, Node, Role, User
+from agencies.services import agency_create, node_ensure_local, user_create
+
+FIXTURES = Path(__file__).parent / "fixtures"
+UN_EXCERPT = FIXTURES / "un_excerpt_2026.xml"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def local_node(db: None) -> Node:
+    return node_ensure_local()
+
+
+def _agency(code: str, node: Node) -> Agency:
+    return agency_create(code=code, name=f"Agency {code}", jurisdiction=code, home_node=node)
+
+
+@pytest.fixture
+def unsc(local_node: Node) -> Agency:
+    return _agency("UNSC", local_node)
+
+
+@pytest.fixture
+def agency_a(local_node: Node) -> Agency:
+    return _agency("A", local_node)
+
+
+@pytest.fixture
+def agency_b(local_node: Node) -> Agency:
+    return _agency("B", local_node)
+
+
+@pytest.fixture
+def agency_c(local_node: Node) -> Agency:
+    return _agency("C", local_node)
+
+
+@pytest.fixture
+def alice(agency_a: Agency) -> User:
+    """Publisher of agency A."""
+    return user_create(username="alice", agency=agency_a, role=Role.PUBLISHER, password=PASSWORD)
+
+
+@pytest.fixture
+def bob(agency_b: Agency) -> User:
+    """Liaison of agency B."""
+    return user_create(username="bob", agency=agency_b, role=Role.LIAISON, password=PASSWORD)
+
+
+@pytest.fixture
+def charlie(agency_c: Agency) -> User:
+    """Liaison of agency C, who should see nothing of A's that is not shared."""
+    return user_create(username="charlie", agency=agency_c, role=Role.LIAISON, password=PASSWORD)
+
+
+@pytest.fixture
+def amir(agency_a: Agency) -> User:
+    """Liaison of agency A: sees A's objects, may not publish."""
+    return user_create(username="amir", agency=agency_a, role=Role.LIAISON, password=PASSWORD)
