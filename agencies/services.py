@@ -14,7 +14,8 @@ def node_ensure_local() -> Node:
     node, _created = Node.objects.get_or_create(
         is_local=True,
         defaults={
-            "node_id": settings.NODE_ID, "name": settings.NODE_NAME,
+            "node_id": settings.NODE_ID,
+            "name": settings.NODE_NAME,
             "base_url": settings.NODE_BASE_URL,
         },
     )

@@ -78,8 +78,15 @@ class IdentifierInline(ReadOnlyAdminMixin, admin.TabularInline):
 class VersionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DesignationVersion
     extra = 0
-    fields = ["version", "status", "changed_fields", "actor", "actor_agency", "reason",
-              "created_at"]
+    fields = [
+        "version",
+        "status",
+        "changed_fields",
+        "actor",
+        "actor_agency",
+        "reason",
+        "created_at",
+    ]
     readonly_fields = fields
 
 
@@ -99,13 +106,28 @@ class ContentReadOnlyGuardedAdmin(GuardedModelAdmin):
 
 @admin.register(Designation)
 class DesignationAdmin(ContentReadOnlyGuardedAdmin):
-    list_display = ["name", "reference_number", "owner", "regime", "subject_kind", "status",
-                    "marking", "version"]
+    list_display = [
+        "name",
+        "reference_number",
+        "owner",
+        "regime",
+        "subject_kind",
+        "status",
+        "marking",
+        "version",
+    ]
     list_filter = ["owner", "status", "subject_kind", "marking", "regime"]
     search_fields = ["name", "reference_number", "names__normalized"]
     list_select_related = ["owner", "regime"]
-    inlines = [NameInline, BirthDateInline, BirthPlaceInline, AddressInline, NationalityInline,
-               IdentifierInline, VersionInline]
+    inlines = [
+        NameInline,
+        BirthDateInline,
+        BirthPlaceInline,
+        AddressInline,
+        NationalityInline,
+        IdentifierInline,
+        VersionInline,
+    ]
 
     def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
         queryset, _duplicates = super().get_search_results(request, queryset, search_term)
@@ -114,22 +136,30 @@ class DesignationAdmin(ContentReadOnlyGuardedAdmin):
 
 @admin.register(DesignationVersion)
 class DesignationVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["designation", "version", "status", "actor_agency", "publication",
-                    "created_at"]
+    list_display = ["designation", "version", "status", "actor_agency", "publication", "created_at"]
     list_select_related = ["designation", "actor_agency", "publication"]
 
 
 @admin.register(ListPublication)
 class ListPublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["publisher", "agency", "generated_at", "file_name", "record_count", "added",
-                    "amended", "delisted", "relisted", "imported_at"]
+    list_display = [
+        "publisher",
+        "agency",
+        "generated_at",
+        "file_name",
+        "record_count",
+        "added",
+        "amended",
+        "delisted",
+        "relisted",
+        "imported_at",
+    ]
     list_filter = ["publisher", "agency"]
 
 
 @admin.register(SourceEntry)
 class SourceEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["publisher", "source_id", "reference_number", "designation",
-                    "last_publication"]
+    list_display = ["publisher", "source_id", "reference_number", "designation", "last_publication"]
     list_filter = ["publisher"]
     search_fields = ["source_id", "reference_number"]
 

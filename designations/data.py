@@ -25,8 +25,17 @@ from designations.models import (
 from designations.names import normalize_name
 
 SCALAR_FIELDS = (
-    "subject_kind", "name", "legal_basis", "reference_number", "gender", "titles", "positions",
-    "measures", "reasons", "listed_on", "source_updated_on",
+    "subject_kind",
+    "name",
+    "legal_basis",
+    "reference_number",
+    "gender",
+    "titles",
+    "positions",
+    "measures",
+    "reasons",
+    "listed_on",
+    "source_updated_on",
 )
 STATE_FIELDS = ("status", "marking", "delisted_on")
 DATE_FIELDS = {"listed_on", "delisted_on"}
@@ -39,16 +48,26 @@ CHILDREN: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
     ),
     "birth_dates": (BirthDate, ("kind", "date", "year", "from_year", "to_year", "note")),
     "birth_places": (
-        BirthPlace, ("street", "city", "state_province", "postal_code", "country", "note"),
+        BirthPlace,
+        ("street", "city", "state_province", "postal_code", "country", "note"),
     ),
     "addresses": (
-        Address, ("street", "city", "state_province", "postal_code", "country", "note"),
+        Address,
+        ("street", "city", "state_province", "postal_code", "country", "note"),
     ),
     "nationalities": (Nationality, ("country", "note")),
     "identifiers": (
         Identifier,
-        ("kind", "type_detail", "number", "issuing_country", "country_of_issue",
-         "city_of_issue", "issued_on", "note"),
+        (
+            "kind",
+            "type_detail",
+            "number",
+            "issuing_country",
+            "country_of_issue",
+            "city_of_issue",
+            "issued_on",
+            "note",
+        ),
     ),
 }
 

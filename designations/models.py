@@ -156,7 +156,7 @@ class BirthDate(models.Model):
         if self.date:
             value = self.date.isoformat()
         elif self.from_year or self.to_year:
-            value = f"{self.from_year or '?'}–{self.to_year or '?'}"
+            value = f"{self.from_year or '?'} to {self.to_year or '?'}"
         else:
             value = str(self.year or "")
         prefix = "approx. " if self.kind == BirthDateKind.APPROXIMATE else ""
@@ -246,9 +246,7 @@ class Identifier(models.Model):
 class DesignationVersion(models.Model):
     """The full state of a designation at one version, and who made it so."""
 
-    designation = models.ForeignKey(
-        Designation, on_delete=models.CASCADE, related_name="history"
-    )
+    designation = models.ForeignKey(Designation, on_delete=models.CASCADE, related_name="history")
     version = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=DesignationStatus.choices)
     snapshot = models.JSONField()
@@ -258,7 +256,10 @@ class DesignationVersion(models.Model):
     )
     actor_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True)
     publication = models.ForeignKey(
-        "ListPublication", on_delete=models.PROTECT, null=True, blank=True,
+        "ListPublication",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="versions",
     )
     reason = models.TextField(blank=True)
@@ -312,9 +313,7 @@ class ListPublication(models.Model):
 class SourceEntry(models.Model):
     """Where an imported designation comes from: its identity in the publisher's list."""
 
-    designation = models.OneToOneField(
-        Designation, on_delete=models.CASCADE, related_name="source"
-    )
+    designation = models.OneToOneField(Designation, on_delete=models.CASCADE, related_name="source")
     publisher = models.CharField(max_length=10, choices=Publisher.choices)
     source_id = models.CharField(max_length=64, help_text="UN DATAID, OFAC ent_num, ...")
     reference_number = models.CharField(max_length=64, blank=True)

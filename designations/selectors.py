@@ -58,16 +58,25 @@ def designation_filter_choices(*, user: User) -> dict[str, QuerySet]:
 def designation_get(*, user: User, designation_id: object) -> Designation:
     """One visible designation with everything its detail page shows; 404 when it is not
     visible, so that nobody learns that an object they may not see exists."""
-    designations = access.designations_visible_to(user).select_related(
-        "owner", "regime", "source", "source__first_publication", "source__last_publication"
-    ).prefetch_related(
-        "names", "birth_dates", "birth_places", "addresses", "nationalities", "identifiers",
-        Prefetch(
-            "history",
-            queryset=DesignationVersion.objects.select_related(
-                "actor", "actor_agency", "publication"
-            ).order_by("-version"),
-        ),
+    designations = (
+        access.designations_visible_to(user)
+        .select_related(
+            "owner", "regime", "source", "source__first_publication", "source__last_publication"
+        )
+        .prefetch_related(
+            "names",
+            "birth_dates",
+            "birth_places",
+            "addresses",
+            "nationalities",
+            "identifiers",
+            Prefetch(
+                "history",
+                queryset=DesignationVersion.objects.select_related(
+                    "actor", "actor_agency", "publication"
+                ).order_by("-version"),
+            ),
+        )
     )
     try:
         return designations.get(pk=designation_id)

@@ -67,7 +67,9 @@ def record_version(
         reason=reason,
     )
     change_log_append(
-        object_type=DESIGNATION, object_id=designation.pk, version=designation.version,
+        object_type=DESIGNATION,
+        object_id=designation.pk,
+        version=designation.version,
         action=action,
     )
     return entry
@@ -107,8 +109,11 @@ def designation_create(
         data = {**data, "names": [primary, *data.get("names", [])]}
     _replace_children(designation, data)
     record_version(
-        designation=designation, data=designation_data(designation), previous=None,
-        action=ChangeAction.CREATE, actor=actor,
+        designation=designation,
+        data=designation_data(designation),
+        previous=None,
+        action=ChangeAction.CREATE,
+        actor=actor,
     )
     return designation
 
@@ -133,8 +138,12 @@ def designation_amend(
     if set(changes) & set(CHILDREN):
         _replace_children(designation, {**previous, **changes})
     record_version(
-        designation=designation, data=designation_data(designation), previous=previous,
-        action=ChangeAction.UPDATE, actor=actor, reason=reason,
+        designation=designation,
+        data=designation_data(designation),
+        previous=previous,
+        action=ChangeAction.UPDATE,
+        actor=actor,
+        reason=reason,
     )
     return designation
 
@@ -153,8 +162,12 @@ def designation_delist(
     designation.version += 1
     designation.save()
     record_version(
-        designation=designation, data=designation_data(designation), previous=previous,
-        action=ChangeAction.DELIST, actor=actor, reason=reason,
+        designation=designation,
+        data=designation_data(designation),
+        previous=previous,
+        action=ChangeAction.DELIST,
+        actor=actor,
+        reason=reason,
     )
     return designation
 
@@ -173,7 +186,11 @@ def note_create(
     if designation is not None and not access.designation_visible(actor, designation):
         raise PermissionDenied("You cannot see this designation.")
     note = IntelligenceNote(
-        designation=designation, owner=actor.agency, author=actor, title=title, body=body,
+        designation=designation,
+        owner=actor.agency,
+        author=actor,
+        title=title,
+        body=body,
         marking=marking,
     )
     note.full_clean()

@@ -34,21 +34,29 @@ def designation_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(designations, PAGE_SIZE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
-    return render(request, "portal/designation_list.html", {
-        "page": page,
-        "filters": filters,
-        "kinds": SubjectKind.choices,
-        "statuses": DesignationStatus.choices,
-        "query_without_page": query_without_page.urlencode(),
-        **designation_filter_choices(user=request.user),
-    })
+    return render(
+        request,
+        "portal/designation_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "kinds": SubjectKind.choices,
+            "statuses": DesignationStatus.choices,
+            "query_without_page": query_without_page.urlencode(),
+            **designation_filter_choices(user=request.user),
+        },
+    )
 
 
 @login_required
 def designation_detail(request: HttpRequest, designation_id: UUID) -> HttpResponse:
     designation = designation_get(user=request.user, designation_id=designation_id)
     notes = access.notes_visible_to(request.user).filter(designation=designation)
-    return render(request, "portal/designation_detail.html", {
-        "designation": designation,
-        "notes": notes.select_related("owner", "author"),
-    })
+    return render(
+        request,
+        "portal/designation_detail.html",
+        {
+            "designation": designation,
+            "notes": notes.select_related("owner", "author"),
+        },
+    )

@@ -47,14 +47,23 @@ def celery_processes(var_dir: Path, *roles: str, **env: str) -> Iterator[Path]:
     for role in roles:
         command = [celery, "--app", "sharing", role, "--loglevel", "INFO"]
         if role == "worker":
-            command += ["--concurrency", "1", "--pool", "solo", "--without-heartbeat",
-                        "--without-mingle", "--without-gossip"]
+            command += [
+                "--concurrency",
+                "1",
+                "--pool",
+                "solo",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+            ]
         if role == "beat":
             command += ["--schedule", str(var_dir / "beat-schedule")]
         log = (var_dir / f"{role}.log").open("w")
-        processes.append(subprocess.Popen(  # noqa: S603 - our own command line
-            command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
-        ))
+        processes.append(
+            subprocess.Popen(  # noqa: S603 - our own command line
+                command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+            )
+        )
     try:
         yield var_dir
     finally:
@@ -67,8 +76,9 @@ def celery_processes(var_dir: Path, *roles: str, **env: str) -> Iterator[Path]:
                 process.kill()
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str,
-               logs: Path | None = None) -> None:
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, what: str, logs: Path | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

@@ -24,7 +24,10 @@ RECORD_TAGS = {"INDIVIDUAL": "person", "ENTITY": "organisation"}
 
 # The sanctions committees behind UN_LIST_TYPE, with the resolutions that set them up.
 REGIMES = {
-    "Al-Qaida": ("ISIL (Da'esh) and Al-Qaida", "UNSC resolutions 1267 (1999), 1989 (2011), 2253 (2015)"),
+    "Al-Qaida": (
+        "ISIL (Da'esh) and Al-Qaida",
+        "UNSC resolutions 1267 (1999), 1989 (2011), 2253 (2015)",
+    ),
     "Taliban": ("Taliban (1988 Committee)", "UNSC resolution 1988 (2011)"),
     "DPRK": ("Democratic People's Republic of Korea", "UNSC resolution 1718 (2006)"),
     "Iraq": ("Iraq", "UNSC resolution 1518 (2003)"),
@@ -43,12 +46,35 @@ REGIMES = {
 
 # Elements of a record this parser reads; anything else is reported, never silently dropped.
 KNOWN_ELEMENTS = {
-    "DATAID", "VERSIONNUM", "FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME",
-    "UN_LIST_TYPE", "REFERENCE_NUMBER", "LISTED_ON", "SUBMITTED_BY", "SUBMITTED_ON",
-    "GENDER", "NAME_ORIGINAL_SCRIPT", "COMMENTS1", "TITLE", "DESIGNATION", "NATIONALITY",
-    "LIST_TYPE", "LAST_DAY_UPDATED", "INDIVIDUAL_ALIAS", "ENTITY_ALIAS", "INDIVIDUAL_ADDRESS",
-    "ENTITY_ADDRESS", "INDIVIDUAL_DATE_OF_BIRTH", "INDIVIDUAL_PLACE_OF_BIRTH",
-    "INDIVIDUAL_DOCUMENT", "SORT_KEY", "SORT_KEY_LAST_MOD", "DELISTED_ON",
+    "DATAID",
+    "VERSIONNUM",
+    "FIRST_NAME",
+    "SECOND_NAME",
+    "THIRD_NAME",
+    "FOURTH_NAME",
+    "UN_LIST_TYPE",
+    "REFERENCE_NUMBER",
+    "LISTED_ON",
+    "SUBMITTED_BY",
+    "SUBMITTED_ON",
+    "GENDER",
+    "NAME_ORIGINAL_SCRIPT",
+    "COMMENTS1",
+    "TITLE",
+    "DESIGNATION",
+    "NATIONALITY",
+    "LIST_TYPE",
+    "LAST_DAY_UPDATED",
+    "INDIVIDUAL_ALIAS",
+    "ENTITY_ALIAS",
+    "INDIVIDUAL_ADDRESS",
+    "ENTITY_ADDRESS",
+    "INDIVIDUAL_DATE_OF_BIRTH",
+    "INDIVIDUAL_PLACE_OF_BIRTH",
+    "INDIVIDUAL_DOCUMENT",
+    "SORT_KEY",
+    "SORT_KEY_LAST_MOD",
+    "DELISTED_ON",
 }
 
 ALIAS_QUALITY = {
@@ -125,8 +151,16 @@ def _identifier_kind(document_type: str) -> str:
     return "other"
 
 
-def _name(kind: str, full_name: str, *, parts: list[str] | None = None, quality: str = "",
-          birth_date: str = "", birth_place: str = "", note: str = "") -> dict[str, Any]:
+def _name(
+    kind: str,
+    full_name: str,
+    *,
+    parts: list[str] | None = None,
+    quality: str = "",
+    birth_date: str = "",
+    birth_place: str = "",
+    note: str = "",
+) -> dict[str, Any]:
     return {
         "kind": kind,
         "full_name": full_name,
@@ -169,10 +203,16 @@ def parse_record(record: Element) -> ParsedEntry:
         birth_place = ", ".join(
             p for p in (_child(alias, "CITY_OF_BIRTH"), _child(alias, "COUNTRY_OF_BIRTH")) if p
         )
-        names.append(_name(
-            kind, alias_name, quality=name_quality, birth_date=_child(alias, "DATE_OF_BIRTH"),
-            birth_place=birth_place, note=_child(alias, "NOTE"),
-        ))
+        names.append(
+            _name(
+                kind,
+                alias_name,
+                quality=name_quality,
+                birth_date=_child(alias, "DATE_OF_BIRTH"),
+                birth_place=birth_place,
+                note=_child(alias, "NOTE"),
+            )
+        )
 
     birth_dates = []
     for element in record.iterfind("INDIVIDUAL_DATE_OF_BIRTH"):
@@ -198,7 +238,8 @@ def parse_record(record: Element) -> ParsedEntry:
             birth_dates.append(birth_date)
 
     birth_places = [
-        p for p in (_place(e, postal=False) for e in record.iterfind("INDIVIDUAL_PLACE_OF_BIRTH"))
+        p
+        for p in (_place(e, postal=False) for e in record.iterfind("INDIVIDUAL_PLACE_OF_BIRTH"))
         if p
     ]
     addresses = [
@@ -234,8 +275,12 @@ def parse_record(record: Element) -> ParsedEntry:
     nationalities = [{"country": c, "note": ""} for c in _values(record, "NATIONALITY")]
     gender = _child(record, "GENDER").capitalize()
     updated = [
-        d for d in (_date(v, what="LAST_DAY_UPDATED", source_id=source_id)
-                    for v in _values(record, "LAST_DAY_UPDATED")) if d
+        d
+        for d in (
+            _date(v, what="LAST_DAY_UPDATED", source_id=source_id)
+            for v in _values(record, "LAST_DAY_UPDATED")
+        )
+        if d
     ]
     regime_name, legal_basis = REGIMES.get(regime_code, (regime_code, ""))
     details = {
@@ -294,8 +339,11 @@ class UNListParser:
         depth = 0
         try:
             events = iterparse(
-                self.stream, events=("start", "end"),
-                forbid_dtd=True, forbid_entities=True, forbid_external=True,
+                self.stream,
+                events=("start", "end"),
+                forbid_dtd=True,
+                forbid_entities=True,
+                forbid_external=True,
             )
             for event, element in events:
                 if event == "start":

@@ -24,7 +24,8 @@ def regime_a(agency_a: Agency) -> Regime:
 
 def create(alice: User, regime: Regime, **data) -> Designation:
     return designation_create(
-        actor=alice, regime=regime,
+        actor=alice,
+        regime=regime,
         data={"name": "Ivan Petrov", "subject_kind": "person", **data},
     )
 
@@ -41,13 +42,15 @@ def test_create_writes_history_and_change_log(alice: User, regime_a: Regime) -> 
     assert (log.object_id, log.version, log.action) == (designation.pk, 1, "create")
 
 
-def test_amend_raises_the_version_and_records_what_changed(
-    alice: User, regime_a: Regime
-) -> None:
+def test_amend_raises_the_version_and_records_what_changed(alice: User, regime_a: Regime) -> None:
     designation = create(alice, regime_a)
 
-    designation_amend(actor=alice, designation=designation, reason="New passport found",
-                      changes={"identifiers": [{"kind": "passport", "number": "P123"}]})
+    designation_amend(
+        actor=alice,
+        designation=designation,
+        reason="New passport found",
+        changes={"identifiers": [{"kind": "passport", "number": "P123"}]},
+    )
 
     designation.refresh_from_db()
     assert designation.version == 2
@@ -55,7 +58,8 @@ def test_amend_raises_the_version_and_records_what_changed(
     latest = designation.history.get(version=2)
     assert latest.changed_fields == ["identifiers"] and latest.reason == "New passport found"
     assert list(ChangeLogEntry.objects.values_list("version", "action")) == [
-        (1, "create"), (2, "update"),
+        (1, "create"),
+        (2, "update"),
     ]
 
 
@@ -80,8 +84,9 @@ def test_only_a_publisher_of_the_owner_agency_changes_a_designation(
     actor = request.getfixturevalue(actor_name)
 
     with pytest.raises(PermissionDenied):
-        designation_amend(actor=actor, designation=designation, changes={"reasons": "x"},
-                          reason="x")
+        designation_amend(
+            actor=actor, designation=designation, changes={"reasons": "x"}, reason="x"
+        )
     with pytest.raises(PermissionDenied):
         designation_delist(actor=actor, designation=designation, reason="x")
     with pytest.raises(PermissionDenied):
@@ -96,14 +101,17 @@ def test_bad_amendments_are_refused_and_write_nothing(alice: User, regime_a: Reg
     designation = create(alice, regime_a)
 
     with pytest.raises(ValidationError, match="reason"):
-        designation_amend(actor=alice, designation=designation, changes={"reasons": "x"},
-                          reason=" ")
+        designation_amend(
+            actor=alice, designation=designation, changes={"reasons": "x"}, reason=" "
+        )
     with pytest.raises(ValidationError, match="owner"):
-        designation_amend(actor=alice, designation=designation, changes={"owner": "B"},
-                          reason="take it")
+        designation_amend(
+            actor=alice, designation=designation, changes={"owner": "B"}, reason="take it"
+        )
     with pytest.raises(ValidationError):
-        designation_amend(actor=alice, designation=designation,
-                          changes={"subject_kind": "dragon"}, reason="typo")
+        designation_amend(
+            actor=alice, designation=designation, changes={"subject_kind": "dragon"}, reason="typo"
+        )
 
     designation.refresh_from_db()
     assert (designation.version, designation.subject_kind) == (1, "person")
@@ -121,8 +129,9 @@ def test_a_failing_change_leaves_no_change_log_row(
 
     monkeypatch.setattr("designations.services.change_log_append", append_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
-        designation_amend(actor=alice, designation=designation, changes={"reasons": "x"},
-                          reason="update")
+        designation_amend(
+            actor=alice, designation=designation, changes={"reasons": "x"}, reason="update"
+        )
 
     designation.refresh_from_db()
     assert (designation.version, designation.reasons) == (1, "")
@@ -143,14 +152,16 @@ def test_a_failing_change_log_write_undoes_the_change(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_change_log_refuses_writes_outside_a_transaction(
-    alice: User, regime_a: Regime
-) -> None:
+def test_the_change_log_refuses_writes_outside_a_transaction(alice: User, regime_a: Regime) -> None:
     designation = create(alice, regime_a)
 
     with pytest.raises(RuntimeError, match="inside the change's transaction"):
-        change_log_append(object_type="designation", object_id=designation.pk, version=2,
-                          action=ChangeAction.UPDATE)
+        change_log_append(
+            object_type="designation",
+            object_id=designation.pk,
+            version=2,
+            action=ChangeAction.UPDATE,
+        )
 
     assert ChangeLogEntry.objects.count() == 1
 
@@ -159,8 +170,12 @@ def test_notes_only_about_designations_one_may_see(
     alice: User, bob: User, regime_a: Regime
 ) -> None:
     hidden = create(alice, regime_a)  # AMBER by default: agency A only
-    open_one = designation_create(actor=alice, regime=regime_a, marking=Marking.GREEN,
-                                  data={"name": "Open Subject", "subject_kind": "person"})
+    open_one = designation_create(
+        actor=alice,
+        regime=regime_a,
+        marking=Marking.GREEN,
+        data={"name": "Open Subject", "subject_kind": "person"},
+    )
 
     with pytest.raises(PermissionDenied):
         note_create(actor=bob, designation=hidden, title="t", body="b")

@@ -36,9 +36,14 @@ def secret_designation(alice: User, agency_a: Agency) -> Designation:
     """Agency A's TLP:AMBER designation: A sees it, nobody else (no grants yet)."""
     regime = Regime.objects.create(owner=agency_a, code="CYBER", name="Cyber-attacks")
     return designation_create(
-        actor=alice, regime=regime, marking=Marking.AMBER,
-        data={"name": "Hidden Holdings Ltd", "subject_kind": "organisation",
-              "names": [{"kind": "alias", "full_name": "Abdul Aziz Trading"}]},
+        actor=alice,
+        regime=regime,
+        marking=Marking.AMBER,
+        data={
+            "name": "Hidden Holdings Ltd",
+            "subject_kind": "organisation",
+            "names": [{"kind": "alias", "full_name": "Abdul Aziz Trading"}],
+        },
     )
 
 
@@ -97,8 +102,16 @@ def test_detail_shows_all_fields_and_history(un_list: None, bob: User) -> None:
 
     assert page.status_code == 200
     text = page.content.decode()
-    for expected in ["ABDUL AZIZ ABBASIN", "Abdul Aziz Mahsud", "عبد العزيز عباسین", "TAi.155",
-                     "2011-10-04", "Version history", "Taliban", "Haqqani Network"]:
+    for expected in [
+        "ABDUL AZIZ ABBASIN",
+        "Abdul Aziz Mahsud",
+        "عبد العزيز عباسین",
+        "TAi.155",
+        "2011-10-04",
+        "Version history",
+        "Taliban",
+        "Haqqani Network",
+    ]:
         assert expected in text, expected
 
 
@@ -121,10 +134,20 @@ def test_another_agency_cannot_find_or_open_an_amber_designation(
 
 def test_notes_follow_their_marking(un_list: None, bob: User, charlie: User) -> None:
     designation = Designation.objects.get(reference_number="TAi.155")
-    note_create(actor=bob, designation=designation, marking=Marking.GREEN,
-                title="Community note", body="shared")
-    note_create(actor=bob, designation=designation, marking=Marking.AMBER,
-                title="B only note", body="private")
+    note_create(
+        actor=bob,
+        designation=designation,
+        marking=Marking.GREEN,
+        title="Community note",
+        body="shared",
+    )
+    note_create(
+        actor=bob,
+        designation=designation,
+        marking=Marking.AMBER,
+        title="B only note",
+        body="private",
+    )
 
     as_bob = signed_in(bob).get(detail(designation)).content
     as_charlie = signed_in(charlie).get(detail(designation)).content

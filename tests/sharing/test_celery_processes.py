@@ -21,8 +21,9 @@ def test_beat_schedules_and_a_worker_runs_the_heartbeat(tmp_path) -> None:
     node_ensure_local()
 
     with celery_processes(tmp_path, "worker", "beat", HEARTBEAT_SECONDS="1") as logs:
-        wait_until(heartbeat_seen, timeout=60, what="a heartbeat from beat via the worker",
-                   logs=logs)
+        wait_until(
+            heartbeat_seen, timeout=60, what="a heartbeat from beat via the worker", logs=logs
+        )
 
     assert Node.objects.get(is_local=True).last_heartbeat_at is not None
 
@@ -37,8 +38,11 @@ def test_a_task_sent_before_the_worker_starts_is_still_run(tmp_path, settings) -
         folder = str(tmp_path / "broker" / settings.NODE_ID / "out")
         (tmp_path / "broker" / settings.NODE_ID / "out").mkdir(parents=True)
         (tmp_path / "broker" / settings.NODE_ID / "processed").mkdir(parents=True)
-        options = {"data_folder_in": folder, "data_folder_out": folder,
-                   "processed_folder": str(tmp_path / "broker" / settings.NODE_ID / "processed")}
+        options = {
+            "data_folder_in": folder,
+            "data_folder_out": folder,
+            "processed_folder": str(tmp_path / "broker" / settings.NODE_ID / "processed"),
+        }
         with app.connection_for_write(transport_options=options) as connection:
             node_heartbeat.apply_async(connection=connection)
     else:

@@ -27,8 +27,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args: Any, publisher: str, path: Path, agency: str | None,
-               no_progress: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        publisher: str,
+        path: Path,
+        agency: str | None,
+        no_progress: bool,
+        **options: Any,
+    ) -> None:
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         code = agency or settings.LIST_PUBLISHER_AGENCIES.get(publisher)
@@ -41,7 +48,9 @@ class Command(BaseCommand):
         with tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not show) as bar:
             try:
                 result = import_list(
-                    publisher=publisher, path=path, agency=owner,
+                    publisher=publisher,
+                    path=path,
+                    agency=owner,
                     wrap_stream=lambda stream: _ProgressReader(stream, bar),
                 )
             except (ListFormatError, ImportRefused) as error:

@@ -37,7 +37,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--data-dir", type=Path, default=settings.DEMO_DATA_DIR,
+            "--data-dir",
+            type=Path,
+            default=settings.DEMO_DATA_DIR,
             help="folder with the published lists (default: DEMO_DATA_DIR)",
         )
 
@@ -75,14 +77,21 @@ class Command(BaseCommand):
         created = []
         if not User.objects.filter(username="admin").exists():
             password = secrets.token_urlsafe(12)
-            User.objects.create_superuser("admin", password=password, first_name="Site",
-                                          last_name="Administrator")
+            User.objects.create_superuser(
+                "admin", password=password, first_name="Site", last_name="Administrator"
+            )
             created.append(("admin", password))
         for username, code, role, first, last in PEOPLE:
             if not User.objects.filter(username=username).exists():
                 password = secrets.token_urlsafe(12)
-                user_create(username=username, agency=agencies[code], role=role,
-                            password=password, first_name=first, last_name=last)
+                user_create(
+                    username=username,
+                    agency=agencies[code],
+                    role=role,
+                    password=password,
+                    first_name=first,
+                    last_name=last,
+                )
                 created.append((username, password))
         return created
 
@@ -92,27 +101,41 @@ class Command(BaseCommand):
         if Designation.objects.filter(owner=publisher.agency).exists():
             return
         regime, _ = Regime.objects.get_or_create(
-            owner=publisher.agency, code="RUS",
-            defaults={"name": "Russia (Regulation (EU) No 269/2014)",
-                      "legal_basis": "Council Regulation (EU) No 269/2014"},
+            owner=publisher.agency,
+            code="RUS",
+            defaults={
+                "name": "Russia (Regulation (EU) No 269/2014)",
+                "legal_basis": "Council Regulation (EU) No 269/2014",
+            },
         )
         # An EU working draft, marked AMBER: only EU-FISMA sees it until it is shared.
         designation_create(
-            actor=publisher, regime=regime, marking=Marking.AMBER,
-            data={"name": "Northern Star Maritime LLC", "subject_kind": "organisation",
-                  "reasons": "Demo entry: operates vessels carrying sanctioned cargo.",
-                  "names": [{"kind": "alias", "full_name": "Severnaya Zvezda Morskaya"}]},
+            actor=publisher,
+            regime=regime,
+            marking=Marking.AMBER,
+            data={
+                "name": "Northern Star Maritime LLC",
+                "subject_kind": "organisation",
+                "reasons": "Demo entry: operates vessels carrying sanctioned cargo.",
+                "names": [{"kind": "alias", "full_name": "Severnaya Zvezda Morskaya"}],
+            },
         )
         liaison = User.objects.get(username="eu.liaison")
         source = SourceEntry.objects.filter(publisher="un", reference_number="TAi.155").first()
         if source is not None:
             note_create(
-                actor=liaison, designation=source.designation, marking=Marking.GREEN,
-                title="Travel reported", body="Open-source reporting places the subject in a "
+                actor=liaison,
+                designation=source.designation,
+                marking=Marking.GREEN,
+                title="Travel reported",
+                body="Open-source reporting places the subject in a "
                 "neighbouring country in 2025. Demo note.",
             )
             note_create(
-                actor=liaison, designation=source.designation, marking=Marking.AMBER,
-                title="Bank account lead (EU only)", body="A member state's FIU reports an "
+                actor=liaison,
+                designation=source.designation,
+                marking=Marking.AMBER,
+                title="Bank account lead (EU only)",
+                body="A member state's FIU reports an "
                 "account that may be linked. Demo note, EU-FISMA only.",
             )
