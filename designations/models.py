@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from agencies.models import Agency
@@ -96,6 +97,9 @@ class Designation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.reference_number or self.id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("portal:designation-detail", args=[self.pk])
 
 
 class NameKind(models.TextChoices):
