@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from agencies.models import Agency, Node, SharingGroup, User
+from agencies.services import sharing_group_create
 
 
 @admin.register(Node)
@@ -35,5 +36,17 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(SharingGroup)
 class SharingGroupAdmin(admin.ModelAdmin):
+    """Site administrators create sharing groups and manage membership here; every
+    membership change is audited and raises the group's version (sharing.grants)."""
+
     list_display = ["name", "owner_node", "version"]
     filter_horizontal = ["members"]
+    fields = ["name", "members", "owner_node", "version"]
+    readonly_fields = ["owner_node", "version"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not change:
+            created = sharing_group_create(name=obj.name)
+            obj.pk, obj.group, obj.owner_node = created.pk, created.group, created.owner_node
+            obj._state.adding = False
+        super().save_model(request, obj, form, change)

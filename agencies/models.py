@@ -89,9 +89,12 @@ class SharingGroup(models.Model):
     """A named set of agencies (a task force), possibly spanning several nodes."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, unique=True)
     owner_node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="sharing_groups")
     members = models.ManyToManyField(Agency, related_name="sharing_groups", blank=True)
+    # Grants to the sharing group are guardian group permissions on this Group; members are
+    # resolved at query time, so joining or leaving changes access on the next request.
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="sharing_group")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 

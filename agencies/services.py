@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from agencies.models import Agency, Node, Role, User
+from agencies.models import Agency, Node, Role, SharingGroup, User
 
 
 def node_ensure_local() -> Node:
@@ -39,3 +39,15 @@ def user_create(*, username: str, agency: Agency, role: Role, password: str, **f
     user.save()
     user.groups.add(agency.group)
     return user
+
+
+@transaction.atomic
+def sharing_group_create(*, name: str, members: list[Agency] | None = None) -> SharingGroup:
+    # Grants to the sharing group are guardian permissions of this Group.
+    group = Group.objects.create(name=f"sharing-group:{name}"[:150])
+    sharing_group = SharingGroup.objects.create(
+        name=name, owner_node=node_ensure_local(), group=group
+    )
+    if members:
+        sharing_group.members.add(*members)
+    return sharing_group

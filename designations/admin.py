@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
+from sharing import access
+
 from designations.models import (
     Address,
     BirthDate,
@@ -102,6 +104,10 @@ class ContentReadOnlyGuardedAdmin(GuardedModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [f.name for f in self.model._meta.concrete_fields]
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        # Staff who are not superusers see only what the gate lets them see.
+        return access.objects_for(request.user, self.model).select_related("owner")
 
 
 @admin.register(Designation)

@@ -88,6 +88,9 @@ def designation_data(designation: Designation) -> dict[str, Any]:
         field: _json_value(getattr(designation, field)) for field in SCALAR_FIELDS + STATE_FIELDS
     }
     data["regime"] = designation.regime.code
+    from sharing.grants import audience_snapshot  # the sharing core sits above this module
+
+    data["audience"] = audience_snapshot(designation)
     for key, (_model, fields) in CHILDREN.items():
         data[key] = [
             {field: _json_value(getattr(row, field)) for field in fields}

@@ -32,8 +32,9 @@ from designations.models import (
     SourceEntry,
 )
 from designations.services import DESIGNATION
+from sharing.audit import audit_record
 from sharing.changelog import change_log_append_many
-from sharing.models import ChangeAction, ChangeLogEntry, Marking
+from sharing.models import AuditAction, ChangeAction, ChangeLogEntry, Marking
 
 BATCH_SIZE = 500
 
@@ -147,12 +148,15 @@ class _Importer:
         versions, log, children = [], [], []
         for source_id, entry, digest in self.pending:
             source = self.known.get(source_id)
+            previous = previous_snapshots.get(source.designation_id) if source else None
             data = {
                 **entry.data,
                 "status": DesignationStatus.ACTIVE,
-                "marking": Marking.CLEAR,
+                # A published list is public; a marking or grants set here outlive amendments.
+                "marking": source.designation.marking if source else Marking.CLEAR,
                 "delisted_on": None,
                 "regime": entry.regime_code,
+                "audience": (previous or {}).get("audience", []),
             }
             if source is None:
                 designation = Designation(owner=self.agency, regime=self.regime(entry.regime_code))
@@ -165,7 +169,7 @@ class _Importer:
                     first_publication=self.publication,
                 )
                 sources_new.append(source)
-                previous, action = None, ChangeAction.CREATE
+                action = ChangeAction.CREATE
                 self.result.added += 1
             else:
                 designation = source.designation
@@ -175,7 +179,7 @@ class _Importer:
                 designation.version += 1
                 changed.append(designation)
                 sources_changed.append(source)
-                previous, action = previous_snapshots.get(designation.pk), ChangeAction.UPDATE
+                action = ChangeAction.UPDATE
                 if was_delisted:
                     self.result.relisted += 1
                 else:
@@ -366,6 +370,12 @@ def import_list(
         publication.added, publication.amended = result.added, result.amended
         publication.delisted, publication.relisted = result.delisted, result.relisted
         publication.save()
+        audit_record(
+            AuditAction.IMPORT,
+            obj=publication,
+            actor=actor,
+            detail={"file": publication.file_name, "sha256": sha256, "summary": result.summary()},
+        )
     return result
 
 

@@ -24,7 +24,7 @@ class DesignationFilters:
 
 def designation_search(*, user: User, filters: DesignationFilters) -> QuerySet[Designation]:
     """Visible designations matching a name (any alias, any script) or reference number."""
-    designations = access.designations_visible_to(user).select_related("owner", "regime")
+    designations = access.designations_for(user).select_related("owner", "regime")
     if filters.query.strip():
         normalized = normalize_name(filters.query)
         name_match = Exists(
@@ -46,7 +46,7 @@ def designation_search(*, user: User, filters: DesignationFilters) -> QuerySet[D
 
 def designation_filter_choices(*, user: User) -> dict[str, QuerySet]:
     """Regimes and agencies that have at least one designation the user may see."""
-    visible = access.designations_visible_to(user)
+    visible = access.designations_for(user)
     return {
         "regimes": Regime.objects.filter(
             Exists(visible.filter(regime=OuterRef("pk")))
@@ -59,7 +59,7 @@ def designation_get(*, user: User, designation_id: object) -> Designation:
     """One visible designation with everything its detail page shows; 404 when it is not
     visible, so that nobody learns that an object they may not see exists."""
     designations = (
-        access.designations_visible_to(user)
+        access.designations_for(user)
         .select_related(
             "owner", "regime", "source", "source__first_publication", "source__last_publication"
         )

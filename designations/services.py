@@ -29,19 +29,29 @@ from designations.models import (
     Regime,
 )
 from sharing import access
+from sharing.access import Level
+from sharing.audit import audit_record
 from sharing.changelog import change_log_append
-from sharing.models import ChangeAction, Marking
+from sharing.models import AuditAction, ChangeAction, Marking
 
 DESIGNATION = "designation"
 NOTE = "note"
 
 
 def _require_publisher(actor: User, agency: Agency) -> None:
-    # Invariant 2: only the owner agency, on its home node, changes its designations.
     if not actor.may_publish or actor.agency_id != agency.pk:
-        raise PermissionDenied("Only a publisher of the owner agency may change this designation.")
+        raise PermissionDenied("Only a publisher of the owner agency may publish for it.")
     if not agency.is_local:
+        raise PermissionDenied("This agency is hosted on another node; publish there.")
+
+
+def _require_change(actor: User, designation: Designation) -> None:
+    # Invariant 2: only the owner's home node changes a designation; replicas are read-only.
+    if not designation.owner.is_local:
         raise PermissionDenied("This designation is a replica; its owner's node changes it.")
+    if not access.may(actor, Level.CHANGE, designation):
+        audit_record(AuditAction.DENIED, obj=designation, actor=actor, detail={"attempt": "change"})
+        raise PermissionDenied("Only a publisher of the owner agency may change this designation.")
 
 
 def record_version(
@@ -71,6 +81,17 @@ def record_version(
         object_id=designation.pk,
         version=designation.version,
         action=action,
+    )
+    audit_record(
+        AuditAction.CHANGE,
+        obj=designation,
+        actor=actor,
+        detail={
+            "action": str(action),
+            "version": designation.version,
+            "fields": entry.changed_fields,
+            "reason": reason,
+        },
     )
     return entry
 
@@ -115,6 +136,11 @@ def designation_create(
         action=ChangeAction.CREATE,
         actor=actor,
     )
+    if designation.marking == Marking.RED:
+        # TLP:RED reaches named people only; the first one named is its author.
+        from sharing.grants import grant_named_author
+
+        grant_named_author(obj=designation, author=actor)
     return designation
 
 
@@ -122,7 +148,7 @@ def designation_create(
 def designation_amend(
     *, actor: User, designation: Designation, changes: dict[str, Any], reason: str
 ) -> Designation:
-    _require_publisher(actor, designation.owner)
+    _require_change(actor, designation)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the designation is amended."})
     unknown = set(changes) - set(SCALAR_FIELDS) - set(CHILDREN) - {"marking"}
@@ -152,7 +178,7 @@ def designation_amend(
 def designation_delist(
     *, actor: User, designation: Designation, reason: str, delisted_on: dt.date | None = None
 ) -> Designation:
-    _require_publisher(actor, designation.owner)
+    _require_change(actor, designation)
     designation = Designation.objects.select_for_update().get(pk=designation.pk)
     if designation.status == DesignationStatus.DELISTED:
         raise ValidationError("The designation is already delisted.")
@@ -183,8 +209,11 @@ def note_create(
 ) -> IntelligenceNote:
     if actor.agency is None:
         raise PermissionDenied("Notes are written from an agency account.")
-    if designation is not None and not access.designation_visible(actor, designation):
-        raise PermissionDenied("You cannot see this designation.")
+    if designation is not None and not access.may(actor, Level.COMMENT, designation):
+        audit_record(
+            AuditAction.DENIED, obj=designation, actor=actor, detail={"attempt": "add note"}
+        )
+        raise PermissionDenied("You may not add notes to this designation.")
     note = IntelligenceNote(
         designation=designation,
         owner=actor.agency,
@@ -198,4 +227,42 @@ def note_create(
     change_log_append(
         object_type=NOTE, object_id=note.pk, version=note.version, action=ChangeAction.CREATE
     )
+    audit_record(
+        AuditAction.CHANGE,
+        obj=note,
+        actor=actor,
+        detail={
+            "action": "create",
+            "version": 1,
+            "designation": str(designation.pk) if designation else "",
+        },
+    )
     return note
+
+
+@transaction.atomic
+def audience_changed(
+    obj: Designation | IntelligenceNote, *, actor: User | None, reason: str
+) -> None:
+    """A grant or revocation changed who may see `obj`: that is a change like any other (a
+    new version, a history row, a change-log row), so partners learn of it through sync."""
+    if isinstance(obj, Designation):
+        designation = Designation.objects.select_for_update().get(pk=obj.pk)
+        previous = designation.history.order_by("-version").values_list("snapshot", flat=True)
+        designation.version += 1
+        designation.save(update_fields=["version", "updated_at"])
+        record_version(
+            designation=designation,
+            data=designation_data(designation),
+            previous=previous.first(),
+            action=ChangeAction.UPDATE,
+            actor=actor,
+            reason=reason,
+        )
+        return
+    note = IntelligenceNote.objects.select_for_update().get(pk=obj.pk)
+    note.version += 1
+    note.save(update_fields=["version", "updated_at"])
+    change_log_append(
+        object_type=NOTE, object_id=note.pk, version=note.version, action=ChangeAction.UPDATE
+    )

@@ -1,52 +1,226 @@
-"""The one gate (DESIGN.md, Invariant 1): which designations and notes a user may see.
+"""The one gate (DESIGN.md, Invariant 1): what a user, an agency or a partner node may see and do.
 
-Every read path asks here; no view builds its own filter. This first version grants an
-agency's own objects plus everything marked TLP:CLEAR or TLP:GREEN (which TLP 2.0 lets every
-member community see); explicit grants and sharing groups come with the access-control work.
+Every read path asks here: portal pages, search results and counts, the API, exports, downloads,
+the admin and the sync feed. No view builds its own filter.
+
+The rules, for a designation or a note:
+
+- TLP:CLEAR and TLP:GREEN (not drafts) reach every member agency at view, comment and download
+  level: TLP 2.0 lets them go to the whole community.
+- The owner agency sees its own objects, except TLP:RED ones; its publishers may change them.
+- TLP:AMBER and TLP:AMBER+STRICT reach the owner plus explicit grants: to an agency (its Group),
+  or to a sharing group (every member agency at the time of the request). AMBER+STRICT ignores
+  sharing-group grants: TLP 2.0 limits it to named organisations.
+- TLP:RED reaches named users only (user grants); agency and group grants do not apply.
+- Drafts stay with the owner agency (and named users).
+- A note is never visible where its designation is not.
+- A grant at one level includes the levels below it: view < comment < download < change.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+import uuid
+from dataclasses import dataclass
+from enum import IntEnum
 
-from agencies.models import User
-from designations.models import Designation, DesignationStatus, IntelligenceNote
-from sharing.models import Marking
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, Q, QuerySet
+
+from agencies.models import Agency, Node, SharingGroup, User
+from designations.models import (
+    Designation,
+    DesignationGroupObjectPermission,
+    DesignationStatus,
+    DesignationUserObjectPermission,
+    IntelligenceNote,
+    NoteGroupObjectPermission,
+    NoteUserObjectPermission,
+)
+from sharing.models import AuditEntry, Marking
 
 # TLP 2.0: CLEAR is public, GREEN is the whole community; both reach every member agency.
 COMMUNITY_MARKINGS = (Marking.CLEAR, Marking.GREEN)
 
 
-def _community_or_own(user: User) -> Q:
-    return Q(owner_id=user.agency_id) | Q(marking__in=COMMUNITY_MARKINGS)
+class Level(IntEnum):
+    VIEW = 1
+    COMMENT = 2  # add notes
+    DOWNLOAD = 3  # attachments
+    CHANGE = 4  # amend, delist: the owner agency or an agency it delegates to
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
 
 
-def designations_visible_to(user: User | AnonymousUser) -> QuerySet[Designation]:
-    if not user.is_authenticated or not user.is_active:
+@dataclass(frozen=True)
+class GuardedModel:
+    model: type[Model]
+    codename_suffix: str
+    group_permissions: type[Model]
+    user_permissions: type[Model]
+
+    def codenames(self, level: Level) -> list[str]:
+        """Permission codenames that grant `level` (a grant includes every lower level)."""
+        return [f"{held.label}_{self.codename_suffix}" for held in Level if held >= level]
+
+
+DESIGNATIONS = GuardedModel(
+    Designation,
+    "designation",
+    DesignationGroupObjectPermission,
+    DesignationUserObjectPermission,
+)
+NOTES = GuardedModel(
+    IntelligenceNote, "intelligencenote", NoteGroupObjectPermission, NoteUserObjectPermission
+)
+GUARDED = {Designation: DESIGNATIONS, IntelligenceNote: NOTES}
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is asking: the agencies they act for, and for a person their user id. Group
+    memberships (agency Groups, sharing groups) are resolved inside the query, so a change of
+    membership counts on the very next query and asking costs no extra round trip."""
+
+    agency_ids: frozenset[uuid.UUID] = frozenset()
+    user_id: int | None = None
+    may_publish: bool = False
+    everything: bool = False
+
+    @property
+    def nobody(self) -> bool:
+        return not (self.everything or self.agency_ids or self.user_id)
+
+
+NOBODY = Audience()
+
+Principal = User | AnonymousUser | Agency | Node | Audience
+
+
+def audience_of(principal: Principal) -> Audience:
+    if isinstance(principal, Audience):
+        return principal
+    if isinstance(principal, AnonymousUser) or principal is None:
+        return NOBODY
+    if isinstance(principal, User):
+        if not principal.is_active:
+            return NOBODY
+        if principal.is_superuser:
+            return Audience(everything=True)
+        if principal.agency_id is None:
+            return NOBODY  # staff without an agency: the admin only, and no data
+        return Audience(
+            agency_ids=frozenset([principal.agency_id]),
+            user_id=principal.pk,
+            may_publish=principal.may_publish,
+        )
+    if isinstance(principal, Agency):
+        return Audience(agency_ids=frozenset([principal.pk]), may_publish=True)
+    if isinstance(principal, Node):
+        # A partner node sees what its agencies may see, and nothing named for a person.
+        agencies = Agency.objects.filter(home_node=principal).values_list("pk", flat=True)
+        return Audience(agency_ids=frozenset(agencies))
+    raise TypeError(f"not a principal: {principal!r}")
+
+
+def _granted(guarded: GuardedModel, level: Level, *, groups: QuerySet) -> Q:
+    rows = guarded.group_permissions.objects.filter(
+        group_id__in=groups, permission__codename__in=guarded.codenames(level)
+    ).values("content_object_id")
+    return Q(pk__in=rows)
+
+
+def _visibility(guarded: GuardedModel, audience: Audience, level: Level) -> Q | None:
+    """The filter for one model; None means everything."""
+    if audience.everything:
+        return None
+    not_red = ~Q(marking=Marking.RED)
+    not_draft = ~Q(status=DesignationStatus.DRAFT) if guarded is DESIGNATIONS else Q()
+    conditions = Q(pk__in=[])
+    if audience.agency_ids and (level < Level.CHANGE or audience.may_publish):
+        agency_ids = sorted(audience.agency_ids)
+        conditions |= Q(owner_id__in=agency_ids) & not_red
+        if level < Level.CHANGE:
+            conditions |= Q(marking__in=COMMUNITY_MARKINGS) & not_draft
+        agency_groups = Agency.objects.filter(pk__in=agency_ids).values("group_id")
+        agency_grants = _granted(guarded, level, groups=agency_groups)
+        conditions |= agency_grants & not_red & not_draft
+        if level < Level.CHANGE:
+            sharing_groups = SharingGroup.objects.filter(members__in=agency_ids).values("group_id")
+            group_grants = _granted(guarded, level, groups=sharing_groups)
+            conditions |= (
+                group_grants & not_draft & ~Q(marking__in=[Marking.RED, Marking.AMBER_STRICT])
+            )
+    if audience.user_id is not None:
+        named = guarded.user_permissions.objects.filter(
+            user_id=audience.user_id, permission__codename__in=guarded.codenames(level)
+        ).values("content_object_id")
+        conditions |= Q(pk__in=named)
+    return conditions
+
+
+def designations_for(principal: Principal, level: Level = Level.VIEW) -> QuerySet[Designation]:
+    """The designations `principal` may see (or comment on, download from, change)."""
+    audience = audience_of(principal)
+    if audience.nobody:
         return Designation.objects.none()
-    if user.is_superuser:
-        return Designation.objects.all()
-    if user.agency_id is None:
-        return Designation.objects.none()
-    # Drafts stay with their owner whatever their marking.
-    shared = Q(marking__in=COMMUNITY_MARKINGS) & ~Q(status=DesignationStatus.DRAFT)
-    return Designation.objects.filter(Q(owner_id=user.agency_id) | shared)
-
-
-def designation_visible(user: User | AnonymousUser, designation: Designation) -> bool:
-    return designations_visible_to(user).filter(pk=designation.pk).exists()
-
-
-def notes_visible_to(user: User | AnonymousUser) -> QuerySet[IntelligenceNote]:
-    if not user.is_authenticated or not user.is_active:
-        return IntelligenceNote.objects.none()
-    if user.is_superuser:
-        return IntelligenceNote.objects.all()
-    if user.agency_id is None:
-        return IntelligenceNote.objects.none()
-    # A note is never visible where its designation is not.
-    visible_designations = designations_visible_to(user).values("pk")
-    return IntelligenceNote.objects.filter(_community_or_own(user)).filter(
-        Q(designation__isnull=True) | Q(designation__in=visible_designations)
+    conditions = _visibility(DESIGNATIONS, audience, level)
+    return (
+        Designation.objects.all() if conditions is None else Designation.objects.filter(conditions)
     )
+
+
+def notes_for(principal: Principal, level: Level = Level.VIEW) -> QuerySet[IntelligenceNote]:
+    """The notes `principal` may see at `level`; never a note about a designation it may not
+    see."""
+    audience = audience_of(principal)
+    if audience.nobody:
+        return IntelligenceNote.objects.none()
+    conditions = _visibility(NOTES, audience, level)
+    if conditions is None:
+        return IntelligenceNote.objects.all()
+    about_visible = Q(designation__isnull=True) | Q(
+        designation__in=designations_for(audience).values("pk")
+    )
+    return IntelligenceNote.objects.filter(conditions & about_visible)
+
+
+def objects_for(principal: Principal, model: type[Model], level: Level = Level.VIEW) -> QuerySet:
+    if model is Designation:
+        return designations_for(principal, level)
+    if model is IntelligenceNote:
+        return notes_for(principal, level)
+    raise TypeError(f"{model.__name__} is not guarded")
+
+
+def may(principal: Principal, level: Level, obj: Designation | IntelligenceNote) -> bool:
+    """May `principal` act at `level` on this object?"""
+    return objects_for(principal, type(obj), level).filter(pk=obj.pk).exists()
+
+
+def may_manage_grants(user: User | AnonymousUser, obj: Designation | IntelligenceNote) -> bool:
+    """Agency admins of the owner agency share its objects (site administrators use the
+    admin); they must be able to see the object themselves (TLP:RED: be named on it)."""
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return (
+        user.role == "agency_admin"
+        and user.agency_id == obj.owner_id
+        and may(user, Level.VIEW, obj)
+    )
+
+
+def audit_entries_for(user: User | AnonymousUser) -> QuerySet[AuditEntry]:
+    """Site administrators read the whole audit log; an agency admin reads the entries of
+    acts by the agency's people and of acts on the agency's objects; nobody else reads it."""
+    if not isinstance(user, User) or not user.is_active:
+        return AuditEntry.objects.none()
+    if user.is_superuser:
+        return AuditEntry.objects.all()
+    if user.role != "agency_admin" or user.agency is None:
+        return AuditEntry.objects.none()
+    code = user.agency.code
+    return AuditEntry.objects.filter(Q(agency_code=code) | Q(object_agency_code=code))

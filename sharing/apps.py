@@ -5,4 +5,14 @@ from django.apps import AppConfig
 
 class SharingConfig(AppConfig):
     name = "sharing"
-    verbose_name = "Sharing"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth import signals
+
+        from sharing import grants, sign_ins
+
+        grants.connect_signals()
+        signals.user_logged_in.connect(sign_ins.signed_in, dispatch_uid="audit-login")
+        signals.user_logged_out.connect(sign_ins.signed_out, dispatch_uid="audit-logout")
+        signals.user_login_failed.connect(sign_ins.sign_in_failed, dispatch_uid="audit-failed")

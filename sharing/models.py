@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -45,3 +46,87 @@ class ChangeLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type} {self.object_id} v{self.version}"
+
+
+class AuditAction(models.TextChoices):
+    CHANGE = "change", "Change"
+    GRANT = "grant", "Grant"
+    REVOKE = "revoke", "Revoke"
+    MEMBERSHIP = "membership", "Sharing group membership"
+    LOGIN = "login", "Sign-in"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    LOGOUT = "logout", "Sign-out"
+    READ = "read", "Read"
+    DOWNLOAD = "download", "Download"
+    DENIED = "denied", "Denied"
+    IMPORT = "import", "List import"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Audit entries are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit entries are append-only")
+
+
+class AuditEntry(models.Model):
+    """One audited act. Append-only and hash-chained: each entry's hash covers its content
+    and the previous entry's hash, so altering or removing a row breaks the chain at that row.
+
+    Who and which agency are kept as text as well as links: the record must outlive renames
+    and deleted accounts.
+    """
+
+    seq = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField()
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    # DO_NOTHING without a database constraint: deleting an account must not rewrite (and so
+    # break) the entries that name it; actor_name keeps who it was.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    agency_code = models.CharField(max_length=32, blank=True, db_index=True)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    # The agency that owns the object acted on, so its admins see acts on their objects.
+    object_agency_code = models.CharField(max_length=32, blank=True, db_index=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    source = models.CharField(max_length=20, blank=True, help_text="web, api, cli, worker")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name_plural = "audit log"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit entries are append-only")
+
+
+class AuditHead(models.Model):
+    """The chain's tip, one row. Appenders lock it, so two concurrent appends cannot both
+    link to the same previous entry."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_audit_head")]

@@ -5,10 +5,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from sharing import views as sharing_views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:designation-list"), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designations/", include("designations.urls")),
+    path("audit/", sharing_views.audit_log, name="audit-log"),
     path("admin/", admin.site.urls),
 ]
