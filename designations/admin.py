@@ -7,8 +7,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
-from sharing import access
-
 from designations.models import (
     Address,
     BirthDate,
@@ -23,6 +21,7 @@ from designations.models import (
     Regime,
     SourceEntry,
 )
+from sharing import access
 
 
 class ReadOnlyAdminMixin:

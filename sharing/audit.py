@@ -32,9 +32,14 @@ class AuditContext:
     source: str = "cli"
 
 
-_context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "audit_context", default=AuditContext()
+_NO_CONTEXT = AuditContext()
+_context: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar(
+    "audit_context", default=None
 )
+
+
+def _current() -> AuditContext:
+    return _context.get() or _NO_CONTEXT
 
 
 @contextmanager
@@ -49,7 +54,7 @@ def audit_context(
 
 
 def current_user() -> Any:
-    return _context.get().user
+    return _current().user
 
 
 class AuditContextMiddleware:
@@ -94,7 +99,7 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry. Inside a change's transaction it commits or rolls back with it."""
-    context = _context.get()
+    context = _current()
     actor = actor if actor is not None else context.user
     with transaction.atomic():
         # Lock the chain's tip: concurrent appends queue here instead of forking the chain.

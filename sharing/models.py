@@ -130,3 +130,6 @@ class AuditHead(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_audit_head")]
+
+    def __str__(self) -> str:
+        return f"audit chain tip {self.last_hash[:12]}"

@@ -66,3 +66,9 @@ def charlie(agency_c: Agency) -> User:
 def amir(agency_a: Agency) -> User:
     """Liaison of agency A: sees A's objects, may not publish."""
     return user_create(username="amir", agency=agency_a, role=Role.LIAISON, password=PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # Hashing strength is not what these tests test; PBKDF2 would dominate their run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,213 @@
+"""The leak matrix: every route, requested as every kind of person, shows exactly what the rules
+allow: lists, counts, search hits, filters, details, notes, and 404 (not 403) for objects one
+may not know exist.
+
+A route joins the matrix by being registered once in ROUTES; a route that is not registered
+fails `test_every_route_is_in_the_leak_matrix`, so no page or endpoint is added unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from sharing.models import AuditEntry
+from tests.world import TOKEN, World, build_world, expected_note_visible, expected_to_see
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("portal:designation-list")
+
+
+def client_for(world: World, username: str) -> Client:
+    client = Client()
+    user = world.users[username]
+    if not isinstance(user, AnonymousUser):
+        client.force_login(user)
+    return client
+
+
+def anonymous(world: World, username: str) -> bool:
+    return isinstance(world.users[username], AnonymousUser)
+
+
+def assert_sent_to_login(response, login_url: str = "/login/") -> None:
+    assert response.status_code == 302 and response.url.startswith(login_url), response
+
+
+def visible_names(world: World, username: str) -> set[str]:
+    return {spec.designation.name for spec in world.specs if expected_to_see(world, username, spec)}
+
+
+# --- probes: one per route ---------------------------------------------------------------
+
+
+def probe_home(world: World, username: str, client: Client) -> None:
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+
+
+def probe_designation_list(world: World, username: str, client: Client) -> None:
+    if anonymous(world, username):
+        assert_sent_to_login(client.get(LIST))
+        return
+    expected = visible_names(world, username)
+
+    def shown(**params: str) -> tuple[set[str], int]:
+        page = client.get(LIST, params).context["page"]
+        names = {d.name for d in page.object_list}
+        return names, page.paginator.count
+
+    assert shown() == (expected, len(expected)), username
+    assert shown(q=TOKEN) == (expected, len(expected)), username
+    assert shown(q=TOKEN, agency="A") == (expected, len(expected)), username
+    assert shown(q=TOKEN, agency="B") == (set(), 0)
+    assert shown(q="amber")[1] == sum("AMBER" in name for name in expected)
+    page = client.get(LIST)
+    agencies = {a.code for a in page.context["agencies"]}
+    assert agencies == ({"A"} if expected else set()), username
+    regimes = list(page.context["regimes"])
+    assert len(regimes) == (1 if expected else 0)
+    # The count on the page is the visible count, not the table's.
+    assert f"{len(expected)} designation".encode() in page.content
+
+
+def probe_designation_detail(world: World, username: str, client: Client) -> None:
+    for spec in world.specs:
+        response = client.get(spec.designation.get_absolute_url())
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif expected_to_see(world, username, spec):
+            assert response.status_code == 200, (username, spec.designation.name)
+        else:
+            assert response.status_code == 404, (username, spec.designation.name)
+    for key, note in world.notes.items():
+        response = client.get(world.note_about[key].designation.get_absolute_url())
+        if response.status_code != 200:
+            continue
+        shown = note.title.encode() in response.content
+        assert shown == expected_note_visible(world, username, key), (username, key)
+
+
+def _probe_sharing_action(route: str, data: dict[str, str]) -> Callable:
+    def probe(world: World, username: str, client: Client) -> None:
+        user = world.users[username]
+        for spec in world.specs:
+            url = reverse(route, args=[spec.designation.pk])
+            before = spec.designation.__class__.objects.get(pk=spec.designation.pk).version
+            response = client.post(url, data)
+            if anonymous(world, username):
+                assert_sent_to_login(response)
+            elif not expected_to_see(world, username, spec):
+                assert response.status_code == 404, (username, spec.designation.name)
+            elif user.is_superuser or username == "a_admin":
+                assert response.status_code == 302, (username, spec.designation.name)
+            else:
+                assert response.status_code == 403, (username, spec.designation.name)
+            # The probe's payload is refused by validation: nothing changes for anyone.
+            after = spec.designation.__class__.objects.get(pk=spec.designation.pk).version
+            assert after == before
+
+    return probe
+
+
+def probe_audit_log(world: World, username: str, client: Client) -> None:
+    response = client.get(reverse("audit-log"))
+    user = world.users[username]
+    if anonymous(world, username):
+        assert_sent_to_login(response)
+        return
+    if user.is_superuser:
+        assert response.status_code == 200
+        assert response.context["page"].paginator.count == AuditEntry.objects.count()
+        return
+    if username not in {"a_admin", "b_admin"}:
+        assert response.status_code == 403
+        return
+    code = user.agency.code
+    entries = response.context["page"].paginator.object_list
+    assert entries.exists()
+    for entry in entries:
+        assert code in {entry.agency_code, entry.object_agency_code}, entry
+    others = AuditEntry.objects.exclude(agency_code=code).exclude(object_agency_code=code)
+    assert others.exists()  # there is something this admin must not see ...
+    assert not entries.filter(pk__in=others.values("pk")).exists()  # ... and it is not shown
+
+
+def probe_admin(world: World, username: str, client: Client) -> None:
+    user = world.users[username]
+    changelist = reverse("admin:designations_designation_changelist")
+    for url in [reverse("admin:index"), changelist]:
+        response = client.get(url)
+        if anonymous(world, username) or not user.is_staff:
+            assert_sent_to_login(response, "/admin/login/")
+    if getattr(user, "is_superuser", False):
+        response = client.get(changelist)
+        assert response.context["cl"].result_count == len(world.specs)
+    elif getattr(user, "is_staff", False):
+        # Staff with no model permissions: the admin opens, the data does not.
+        assert client.get(reverse("admin:index")).status_code == 200
+        assert client.get(changelist).status_code == 403
+
+
+ROUTES: dict[str, Callable[[World, str, Client], None]] = {
+    "home": probe_home,
+    "portal:designation-list": probe_designation_list,
+    "portal:designation-detail": probe_designation_detail,
+    "portal:designation-grant": _probe_sharing_action("portal:designation-grant", {}),
+    "portal:designation-revoke": _probe_sharing_action(
+        "portal:designation-revoke", {"grantee": "agency:NOPE"}
+    ),
+    "audit-log": probe_audit_log,
+    "admin:*": probe_admin,
+}
+# Routes that show no shared data to anyone.
+PUBLIC_ROUTES = {"login", "logout"}
+
+
+def route_names(patterns=None, namespace: str = "") -> set[str]:  # type: ignore[no-untyped-def]
+    names: set[str] = set()
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= route_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            names.add(f"{namespace}{pattern.name}" if pattern.name else f"{namespace}<unnamed>")
+    return names
+
+
+def test_every_route_is_in_the_leak_matrix() -> None:
+    unchecked = {
+        name
+        for name in route_names()
+        if name not in ROUTES and name not in PUBLIC_ROUTES and not name.startswith("admin:")
+    }
+    assert not unchecked, f"add these routes to the leak matrix: {sorted(unchecked)}"
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world()
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_leak_matrix(world: World, route: str) -> None:
+    for username in world.users:
+        ROUTES[route](world, username, client_for(world, username))
+
+
+def test_the_world_covers_every_case(world: World) -> None:
+    """Guard against a matrix that proves nothing: each person sees a different set."""
+    seen = {name: frozenset(visible_names(world, name)) for name in world.users}
+    assert seen["anonymous"] == seen["staff"] == frozenset()
+    assert seen["site_admin"] == {s.designation.name for s in world.specs}
+    assert seen["c_liaison"] < seen["b_liaison"] and seen["c_liaison"] < seen["a_liaison"]
+    assert seen["a_liaison"] < seen["a_admin"]  # the RED ones name their author, a_admin
+    # b_liaison is named on a RED object that its owner agency's liaison may not see.
+    assert seen["b_liaison"] - seen["a_liaison"] == {"RED shared with user:b_liaison"}
+    assert seen["b_liaison"] != seen["b_admin"]
+    assert len(seen["c_liaison"]) == 8  # CLEAR and GREEN, not the draft
