@@ -144,61 +144,61 @@ def designation_create(
     return designation
 
 
-@transaction.atomic
 def designation_amend(
     *, actor: User, designation: Designation, changes: dict[str, Any], reason: str
 ) -> Designation:
+    # Checked before the transaction, so that the audited denial is not rolled back with it.
     _require_change(actor, designation)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the designation is amended."})
     unknown = set(changes) - set(SCALAR_FIELDS) - set(CHILDREN) - {"marking"}
     if unknown:
         raise ValidationError({field: "This field cannot be amended." for field in unknown})
-    # Lock the row: two amendments must not both raise the version from the same value.
-    designation = Designation.objects.select_for_update().get(pk=designation.pk)
-    previous = designation_data(designation)
-    apply_scalars(designation, changes)
-    designation.version += 1
-    designation.full_clean()
-    designation.save()
-    if set(changes) & set(CHILDREN):
-        _replace_children(designation, {**previous, **changes})
-    record_version(
-        designation=designation,
-        data=designation_data(designation),
-        previous=previous,
-        action=ChangeAction.UPDATE,
-        actor=actor,
-        reason=reason,
-    )
+    with transaction.atomic():
+        # Lock the row: two amendments must not both raise the version from the same value.
+        designation = Designation.objects.select_for_update().get(pk=designation.pk)
+        previous = designation_data(designation)
+        apply_scalars(designation, changes)
+        designation.version += 1
+        designation.full_clean()
+        designation.save()
+        if set(changes) & set(CHILDREN):
+            _replace_children(designation, {**previous, **changes})
+        record_version(
+            designation=designation,
+            data=designation_data(designation),
+            previous=previous,
+            action=ChangeAction.UPDATE,
+            actor=actor,
+            reason=reason,
+        )
     return designation
 
 
-@transaction.atomic
 def designation_delist(
     *, actor: User, designation: Designation, reason: str, delisted_on: dt.date | None = None
 ) -> Designation:
     _require_change(actor, designation)
-    designation = Designation.objects.select_for_update().get(pk=designation.pk)
-    if designation.status == DesignationStatus.DELISTED:
-        raise ValidationError("The designation is already delisted.")
-    previous = designation_data(designation)
-    designation.status = DesignationStatus.DELISTED
-    designation.delisted_on = delisted_on or timezone.localdate()
-    designation.version += 1
-    designation.save()
-    record_version(
-        designation=designation,
-        data=designation_data(designation),
-        previous=previous,
-        action=ChangeAction.DELIST,
-        actor=actor,
-        reason=reason,
-    )
+    with transaction.atomic():
+        designation = Designation.objects.select_for_update().get(pk=designation.pk)
+        if designation.status == DesignationStatus.DELISTED:
+            raise ValidationError("The designation is already delisted.")
+        previous = designation_data(designation)
+        designation.status = DesignationStatus.DELISTED
+        designation.delisted_on = delisted_on or timezone.localdate()
+        designation.version += 1
+        designation.save()
+        record_version(
+            designation=designation,
+            data=designation_data(designation),
+            previous=previous,
+            action=ChangeAction.DELIST,
+            actor=actor,
+            reason=reason,
+        )
     return designation
 
 
-@transaction.atomic
 def note_create(
     *,
     actor: User,
@@ -214,29 +214,30 @@ def note_create(
             AuditAction.DENIED, obj=designation, actor=actor, detail={"attempt": "add note"}
         )
         raise PermissionDenied("You may not add notes to this designation.")
-    note = IntelligenceNote(
-        designation=designation,
-        owner=actor.agency,
-        author=actor,
-        title=title,
-        body=body,
-        marking=marking,
-    )
-    note.full_clean()
-    note.save()
-    change_log_append(
-        object_type=NOTE, object_id=note.pk, version=note.version, action=ChangeAction.CREATE
-    )
-    audit_record(
-        AuditAction.CHANGE,
-        obj=note,
-        actor=actor,
-        detail={
-            "action": "create",
-            "version": 1,
-            "designation": str(designation.pk) if designation else "",
-        },
-    )
+    with transaction.atomic():
+        note = IntelligenceNote(
+            designation=designation,
+            owner=actor.agency,
+            author=actor,
+            title=title,
+            body=body,
+            marking=marking,
+        )
+        note.full_clean()
+        note.save()
+        change_log_append(
+            object_type=NOTE, object_id=note.pk, version=note.version, action=ChangeAction.CREATE
+        )
+        audit_record(
+            AuditAction.CHANGE,
+            obj=note,
+            actor=actor,
+            detail={
+                "action": "create",
+                "version": 1,
+                "designation": str(designation.pk) if designation else "",
+            },
+        )
     return note
 
 

@@ -53,6 +53,14 @@ def audit_context(
         _context.reset(token)
 
 
+@contextmanager
+def acting_as(user: Any) -> Iterator[None]:
+    """Name `user` as the actor of what follows, keeping the request's address and source."""
+    context = _current()
+    with audit_context(user=user, ip_address=context.ip_address, source=context.source):
+        yield
+
+
 def current_user() -> Any:
     return _current().user
 

@@ -20,7 +20,7 @@ from agencies.models import Agency, SharingGroup, User
 from designations.models import Designation, IntelligenceNote
 from sharing import access
 from sharing.access import GUARDED, Level
-from sharing.audit import audit_record, current_user
+from sharing.audit import acting_as, audit_record, current_user
 from sharing.models import AuditAction, Marking
 
 Grantee = Agency | SharingGroup | User
@@ -146,13 +146,14 @@ def grant_create(
     existing = list(rows)
     if len(existing) == 1 and existing[0].permission_id == permission.pk:
         return Grant(grantee, level)  # already so: no new version
-    for row in existing[1:]:
-        row.delete()
-    if existing:
-        existing[0].permission = permission
-        existing[0].save()
-    else:
-        new.save()
+    with acting_as(actor):  # the row signals record the change in the actor's name
+        for row in existing[1:]:
+            row.delete()
+        if existing:
+            existing[0].permission = permission
+            existing[0].save()
+        else:
+            new.save()
     return Grant(grantee, level)
 
 
@@ -168,8 +169,9 @@ def grant_revoke(*, actor: User, obj: Designation | IntelligenceNote, grantee: G
     existing = list(rows)
     if not existing:
         raise ValidationError({"grantee": "That grantee has no grant on this object."})
-    for row in existing:
-        row.delete()  # each deletion is recorded by the signal below
+    with acting_as(actor):
+        for row in existing:
+            row.delete()  # each deletion is recorded by the signal below
 
 
 def grant_named_author(*, obj: Designation | IntelligenceNote, author: User) -> None:
