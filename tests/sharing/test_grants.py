@@ -51,7 +51,9 @@ def test_a_grant_is_a_change_with_history_change_log_and_audit(world: World) -> 
     assert ChangeLogEntry.objects.count() == log + 1
     entry = AuditEntry.objects.filter(action="grant").latest("seq")
     assert (entry.actor, entry.object_id, entry.detail["grantee"]) == (
-        admin, str(designation.pk), "agency:C"
+        admin,
+        str(designation.pk),
+        "agency:C",
     )
     assert access.may(world.users["c_liaison"], Level.COMMENT, designation)
     assert not access.may(world.users["c_liaison"], Level.DOWNLOAD, designation)
@@ -128,20 +130,23 @@ def test_people_who_are_not_the_owner_agency_admin_cannot_share(world: World) ->
     for username in ["a_publisher", "a_liaison", "b_admin", "c_liaison"]:
         with pytest.raises(PermissionDenied):
             grant_create(
-                actor=world.users[username], obj=designation,
-                grantee=world.agencies["C"], level=Level.VIEW,
+                actor=world.users[username],
+                obj=designation,
+                grantee=world.agencies["C"],
+                level=Level.VIEW,
             )
         with pytest.raises(PermissionDenied):
-            grant_revoke(actor=world.users[username], obj=designation,
-                         grantee=world.agencies["B"])
+            grant_revoke(actor=world.users[username], obj=designation, grantee=world.agencies["B"])
     assert grants_of(designation) == []
     # The publisher sees no sharing form; other agencies do not see the audience at all.
-    assert b"Share</button>" not in signed_in(world, "a_publisher").get(
-        designation.get_absolute_url()
-    ).content
-    assert b"Who can see this" not in signed_in(world, "b_admin").get(
-        designation.get_absolute_url()
-    ).content
+    assert (
+        b"Share</button>"
+        not in signed_in(world, "a_publisher").get(designation.get_absolute_url()).content
+    )
+    assert (
+        b"Who can see this"
+        not in signed_in(world, "b_admin").get(designation.get_absolute_url()).content
+    )
 
 
 @pytest.mark.parametrize(
@@ -191,26 +196,41 @@ def test_change_can_be_delegated_to_a_local_agency(world: World) -> None:
     designation = named(world, "AMBER shared with none")
     b_admin = world.users["b_admin"]  # agency admins may publish
     with pytest.raises(PermissionDenied):
-        designation_amend(actor=b_admin, designation=designation, changes={"reasons": "x"},
-                          reason="not yet")
+        designation_amend(
+            actor=b_admin, designation=designation, changes={"reasons": "x"}, reason="not yet"
+        )
 
-    grant_create(actor=world.users["a_admin"], obj=designation, grantee=world.agencies["B"],
-                 level=Level.CHANGE)
-    designation_amend(actor=b_admin, designation=designation, changes={"reasons": "Updated"},
-                      reason="delegated")
+    grant_create(
+        actor=world.users["a_admin"],
+        obj=designation,
+        grantee=world.agencies["B"],
+        level=Level.CHANGE,
+    )
+    designation_amend(
+        actor=b_admin, designation=designation, changes={"reasons": "Updated"}, reason="delegated"
+    )
 
     designation.refresh_from_db()
     assert designation.reasons == "Updated"
     # A liaison of the delegate still cannot change it: change needs a publisher.
     with pytest.raises(PermissionDenied):
-        designation_amend(actor=world.users["b_liaison"], designation=designation,
-                          changes={"reasons": "y"}, reason="no")
+        designation_amend(
+            actor=world.users["b_liaison"],
+            designation=designation,
+            changes={"reasons": "y"},
+            reason="no",
+        )
 
 
 def test_a_note_is_never_visible_where_its_designation_is_not(world: World) -> None:
     designation = named(world, "AMBER shared with agency:B")
-    note = note_create(actor=world.users["a_publisher"], designation=designation,
-                       marking=Marking.CLEAR, title="Clear note", body="public words")
+    note = note_create(
+        actor=world.users["a_publisher"],
+        designation=designation,
+        marking=Marking.CLEAR,
+        title="Clear note",
+        body="public words",
+    )
     assert access.may(world.users["b_liaison"], Level.VIEW, note)
     assert not access.may(world.users["c_liaison"], Level.VIEW, note)  # CLEAR, but hidden
 
@@ -226,10 +246,13 @@ def test_comment_level_is_needed_to_add_a_note(world: World) -> None:
         note_create(actor=world.users["b_liaison"], designation=designation, title="t", body="b")
     assert AuditEntry.objects.filter(action="denied", object_id=str(designation.pk)).exists()
 
-    grant_create(actor=world.users["a_admin"], obj=designation, grantee=world.agencies["B"],
-                 level=Level.COMMENT)
-    note = note_create(actor=world.users["b_liaison"], designation=designation, title="t",
-                       body="b")
+    grant_create(
+        actor=world.users["a_admin"],
+        obj=designation,
+        grantee=world.agencies["B"],
+        level=Level.COMMENT,
+    )
+    note = note_create(actor=world.users["b_liaison"], designation=designation, title="t", body="b")
     assert note.owner == world.agencies["B"]
 
 
@@ -238,13 +261,14 @@ def test_a_partner_node_sees_what_its_agencies_may_see(world: World) -> None:
     far = agency_create(code="FAR", name="Far", jurisdiction="X", home_node=remote)
     designation = named(world, "AMBER shared with none")
     visible = set(access.designations_for(remote).values_list("name", flat=True))
-    assert visible == {s.designation.name for s in world.specs
-                       if s.marking in ("CLEAR", "GREEN") and not s.draft}
+    assert visible == {
+        s.designation.name for s in world.specs if s.marking in ("CLEAR", "GREEN") and not s.draft
+    }
 
     grant_create(actor=world.users["a_admin"], obj=designation, grantee=far, level=Level.VIEW)
 
     assert access.designations_for(remote).filter(pk=designation.pk).exists()
     # Named-user grants never reach a node.
-    assert not access.designations_for(remote).filter(
-        name="RED shared with user:b_liaison"
-    ).exists()
+    assert (
+        not access.designations_for(remote).filter(name="RED shared with user:b_liaison").exists()
+    )
