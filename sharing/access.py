@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Model, Q, QuerySet
+from django.contrib.auth.models import Permission
+from django.db.models import Model, Q, QuerySet, Value
 
 from agencies.models import Agency, Node, SharingGroup, User
 from designations.models import (
@@ -80,8 +81,8 @@ GUARDED = {Designation: DESIGNATIONS, IntelligenceNote: NOTES}
 @dataclass(frozen=True)
 class Audience:
     """Who is asking: the agencies they act for, and for a person their user id. Group
-    memberships (agency Groups, sharing groups) are resolved inside the query, so a change of
-    membership counts on the very next query and asking costs no extra round trip."""
+    memberships (agency Groups, sharing groups) are read with each query, so a change of
+    membership counts on the very next request."""
 
     agency_ids: frozenset[uuid.UUID] = frozenset()
     user_id: int | None = None
@@ -124,37 +125,87 @@ def audience_of(principal: Principal) -> Audience:
     raise TypeError(f"not a principal: {principal!r}")
 
 
-def _granted(guarded: GuardedModel, level: Level, *, groups: QuerySet) -> Q:
+_permission_ids: dict[str, int] = {}
+
+
+def _permission_id_list(codenames: list[str]) -> list[int]:
+    """Permission ids by codename, read once per process: literal ids keep the gate's query
+    plan simple. Cleared after migrations (tests flush and recreate the table)."""
+    if not all(c in _permission_ids for c in codenames):
+        _permission_ids.update(
+            Permission.objects.filter(content_type__app_label="designations").values_list(
+                "codename", "id"
+            )
+        )
+    return [_permission_ids[c] for c in codenames]
+
+
+def clear_permission_cache(**kwargs: object) -> None:
+    _permission_ids.clear()
+
+
+def _group_ids(agency_ids: list[uuid.UUID]) -> tuple[list[int], list[int]]:
+    """The Groups whose grants reach these agencies: their own, and those of the sharing groups
+    they belong to now (read per query, so leaving a group counts at once)."""
+    rows = (
+        Agency.objects.filter(pk__in=agency_ids)
+        .order_by()
+        .values_list("group_id", Value(True))
+        .union(
+            SharingGroup.objects.filter(members__in=agency_ids)
+            .order_by()
+            .values_list("group_id", Value(False)),
+            all=True,
+        )
+    )
+    rows = list(rows)
+    return [g for g, own in rows if own], [g for g, own in rows if not own]
+
+
+def _granted(guarded: GuardedModel, level: Level, group_ids: list[int]) -> Q:
     rows = guarded.group_permissions.objects.filter(
-        group_id__in=groups, permission__codename__in=guarded.codenames(level)
+        group_id__in=group_ids,
+        permission_id__in=_permission_id_list(guarded.codenames(level)),
     ).values("content_object_id")
     return Q(pk__in=rows)
 
 
 def _visibility(guarded: GuardedModel, audience: Audience, level: Level) -> Q | None:
-    """The filter for one model; None means everything."""
+    """The filter for one model; None means everything.
+
+    Cheap column tests come before each grant lookup, and one lookup covers agency and
+    sharing-group grants, so most rows are decided without touching the grant tables
+    (bench/visible_list.py measures this)."""
     if audience.everything:
         return None
-    not_red = ~Q(marking=Marking.RED)
     not_draft = ~Q(status=DesignationStatus.DRAFT) if guarded is DESIGNATIONS else Q()
     conditions = Q(pk__in=[])
     if audience.agency_ids and (level < Level.CHANGE or audience.may_publish):
         agency_ids = sorted(audience.agency_ids)
-        conditions |= Q(owner_id__in=agency_ids) & not_red
+        agency_groups, sharing_groups = _group_ids(agency_ids)
+        conditions |= Q(owner_id__in=agency_ids) & ~Q(marking=Marking.RED)
         if level < Level.CHANGE:
             conditions |= Q(marking__in=COMMUNITY_MARKINGS) & not_draft
-        agency_groups = Agency.objects.filter(pk__in=agency_ids).values("group_id")
-        agency_grants = _granted(guarded, level, groups=agency_groups)
-        conditions |= agency_grants & not_red & not_draft
-        if level < Level.CHANGE:
-            sharing_groups = SharingGroup.objects.filter(members__in=agency_ids).values("group_id")
-            group_grants = _granted(guarded, level, groups=sharing_groups)
             conditions |= (
-                group_grants & not_draft & ~Q(marking__in=[Marking.RED, Marking.AMBER_STRICT])
+                Q(marking=Marking.AMBER)
+                & not_draft
+                & _granted(guarded, level, agency_groups + sharing_groups)
+            )
+            # AMBER+STRICT: named organisations only, so sharing-group grants do not count.
+            conditions |= (
+                Q(marking=Marking.AMBER_STRICT)
+                & not_draft
+                & _granted(guarded, level, agency_groups)
+            )
+        else:
+            # Change is delegated to an agency, whatever the (non-RED) marking.
+            conditions |= (
+                ~Q(marking=Marking.RED) & not_draft & _granted(guarded, level, agency_groups)
             )
     if audience.user_id is not None:
         named = guarded.user_permissions.objects.filter(
-            user_id=audience.user_id, permission__codename__in=guarded.codenames(level)
+            user_id=audience.user_id,
+            permission_id__in=_permission_id_list(guarded.codenames(level)),
         ).values("content_object_id")
         conditions |= Q(pk__in=named)
     return conditions
