@@ -23,8 +23,7 @@ import uuid
 from dataclasses import dataclass
 from enum import IntEnum
 
-from django.contrib.auth.models import AnonymousUser
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.db.models import Model, Q, QuerySet, Value
 
 from agencies.models import Agency, Node, SharingGroup, User

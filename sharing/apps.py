@@ -9,7 +9,6 @@ class SharingConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import signals
-
         from django.db.models.signals import post_migrate
 
         from sharing import access, grants, sign_ins
