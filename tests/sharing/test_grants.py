@@ -272,3 +272,29 @@ def test_a_partner_node_sees_what_its_agencies_may_see(world: World) -> None:
     assert (
         not access.designations_for(remote).filter(name="RED shared with user:b_liaison").exists()
     )
+
+
+def test_site_admins_grant_through_guardians_admin_pages_and_it_is_recorded(world: World) -> None:
+    designation = named(world, "AMBER shared with none")
+    admin = Client()
+    admin.force_login(world.users["site_admin"])
+    group = world.agencies["C"].group
+    page = reverse("admin:designations_designation_permissions", args=[designation.pk])
+    assert admin.get(page).status_code == 200
+    url = reverse(
+        "admin:designations_designation_permissions_manage_group", args=[designation.pk, group.pk]
+    )
+
+    response = admin.post(url, {"permissions": ["view_designation"]})
+
+    assert response.status_code == 302
+    assert access.may(world.users["c_liaison"], Level.VIEW, designation)
+    entry = AuditEntry.objects.filter(action="grant").latest("seq")
+    assert (entry.actor_name, entry.detail["grantee"]) == ("site_admin", "agency:C")
+    designation.refresh_from_db()
+    assert designation.history.get(version=designation.version).changed_fields == ["audience"]
+
+    admin.post(url, {"permissions": [], "_save": "Save"})  # and revoking there too
+
+    assert not access.may(world.users["c_liaison"], Level.VIEW, designation)
+    assert AuditEntry.objects.filter(action="revoke", actor_name="site_admin").exists()
