@@ -373,6 +373,9 @@ class IntelligenceNote(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("portal:note-detail", args=[self.pk])
+
 
 # Direct foreign-key object permissions (guardian): "what may this agency see" is one indexed
 # join instead of a generic text-keyed lookup.

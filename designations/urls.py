@@ -15,4 +15,7 @@ urlpatterns = [
         views.designation_revoke,
         name="designation-revoke",
     ),
+    path("notes/<uuid:note_id>/", views.note_detail, name="note-detail"),
+    path("notes/<uuid:note_id>/grants/", views.note_grant, name="note-grant"),
+    path("notes/<uuid:note_id>/grants/revoke/", views.note_revoke, name="note-revoke"),
 ]

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from agencies.models import Agency, SharingGroup, User
-from designations.models import Designation, DesignationStatus, SubjectKind
+from designations.models import Designation, DesignationStatus, IntelligenceNote, SubjectKind
 from designations.selectors import (
     DesignationFilters,
     designation_filter_choices,
@@ -22,13 +19,11 @@ from designations.selectors import (
     designation_search,
 )
 from sharing import access
-from sharing.access import Level
 from sharing.audit import audit_record
-from sharing.grants import grant_create, grant_revoke, grantee_from_key, grants_of
-from sharing.models import AuditAction, Marking
+from sharing.models import AuditAction
+from sharing.sharing_views import grant_from_form, revoke_from_form, sharing_panel
 
 PAGE_SIZE = 50
-GRANT_LEVELS = [(level.label, level.label.capitalize()) for level in Level]
 
 
 @login_required
@@ -70,31 +65,6 @@ def _visible_or_404(request: HttpRequest, designation_id: UUID) -> Designation:
         raise
 
 
-class GrantForm(forms.Form):
-    grantee = forms.ChoiceField(label="Share with")
-    level = forms.ChoiceField(label="Level", choices=GRANT_LEVELS, initial="view")
-
-    def __init__(self, *args: object, designation: Designation, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        choices: list[tuple[str, object]] = []
-        if designation.marking == Marking.RED:
-            people = User.objects.filter(is_active=True, agency__isnull=False).select_related(
-                "agency"
-            )
-            choices.append(
-                ("People", [(f"user:{p.username}", f"{p} ({p.agency.code})") for p in people])
-            )
-        else:
-            agencies = Agency.objects.exclude(pk=designation.owner_id)
-            choices.append(("Agencies", [(f"agency:{a.code}", a.name) for a in agencies]))
-            if designation.marking != Marking.AMBER_STRICT:
-                groups = SharingGroup.objects.all()
-                choices.append(
-                    ("Sharing groups", [(f"sharing_group:{g.pk}", g.name) for g in groups])
-                )
-        self.fields["grantee"].choices = choices
-
-
 @login_required
 def designation_detail(request: HttpRequest, designation_id: UUID) -> HttpResponse:
     designation = _visible_or_404(request, designation_id)
@@ -105,63 +75,74 @@ def designation_detail(request: HttpRequest, designation_id: UUID) -> HttpRespon
     )
     for note in notes:
         audit_record(AuditAction.READ, obj=note)
-    user = request.user
-    shows_audience = user.is_superuser or user.agency_id == designation.owner_id
-    can_share = access.may_manage_grants(user, designation)
     return render(
         request,
         "portal/designation_detail.html",
         {
             "designation": designation,
             "notes": notes,
-            "shows_audience": shows_audience,
-            "grants": grants_of(designation) if shows_audience else [],
-            "everyone": designation.marking in access.COMMUNITY_MARKINGS,
-            "can_share": can_share,
-            "grant_form": GrantForm(designation=designation) if can_share else None,
+            **sharing_panel(request, designation),
+            "grant_url": reverse("portal:designation-grant", args=[designation.pk]),
+            "revoke_url": reverse("portal:designation-revoke", args=[designation.pk]),
         },
     )
-
-
-def _shareable_or_deny(request: HttpRequest, designation_id: UUID) -> Designation:
-    designation = _visible_or_404(request, designation_id)
-    if not access.may_manage_grants(request.user, designation):
-        audit_record(AuditAction.DENIED, obj=designation, detail={"attempt": "share"})
-        raise PermissionDenied("Only an agency admin of the owner agency shares this object.")
-    return designation
 
 
 @login_required
 @require_POST
 def designation_grant(request: HttpRequest, designation_id: UUID) -> HttpResponse:
-    designation = _shareable_or_deny(request, designation_id)
-    form = GrantForm(request.POST, designation=designation)
-    if form.is_valid():
-        try:
-            grant = grant_create(
-                actor=request.user,
-                obj=designation,
-                grantee=grantee_from_key(form.cleaned_data["grantee"]),
-                level=Level[form.cleaned_data["level"].upper()],
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"Shared with {grant.grantee} at {grant.level.label} level.")
-    else:
-        messages.error(request, "Choose who to share with and at which level.")
-    return redirect(designation)
+    designation = _visible_or_404(request, designation_id)
+    return grant_from_form(request, designation, back=designation)
 
 
 @login_required
 @require_POST
 def designation_revoke(request: HttpRequest, designation_id: UUID) -> HttpResponse:
-    designation = _shareable_or_deny(request, designation_id)
-    try:
-        grantee = grantee_from_key(request.POST.get("grantee", ""))
-        grant_revoke(actor=request.user, obj=designation, grantee=grantee)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{grantee} no longer has access.")
-    return redirect(designation)
+    designation = _visible_or_404(request, designation_id)
+    return revoke_from_form(request, designation, back=designation)
+
+
+def _note_or_404(request: HttpRequest, note_id: UUID) -> IntelligenceNote:
+    note = (
+        access.notes_for(request.user)
+        .select_related("owner", "author", "designation")
+        .filter(pk=note_id)
+        .first()
+    )
+    if note is None:
+        audit_record(
+            AuditAction.DENIED,
+            detail={"path": request.path, "object": str(note_id), "attempt": "view note"},
+        )
+        raise Http404("No such note.")
+    return note
+
+
+@login_required
+def note_detail(request: HttpRequest, note_id: UUID) -> HttpResponse:
+    note = _note_or_404(request, note_id)
+    audit_record(AuditAction.READ, obj=note)
+    return render(
+        request,
+        "portal/note_detail.html",
+        {
+            "note": note,
+            **sharing_panel(request, note),
+            "grant_url": reverse("portal:note-grant", args=[note.pk]),
+            "revoke_url": reverse("portal:note-revoke", args=[note.pk]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def note_grant(request: HttpRequest, note_id: UUID) -> HttpResponse:
+    note = _note_or_404(request, note_id)
+    return grant_from_form(request, note, back=note)
+
+
+@login_required
+@require_POST
+def note_revoke(request: HttpRequest, note_id: UUID) -> HttpResponse:
+    note = _note_or_404(request, note_id)
+    return revoke_from_form(request, note, back=note)

@@ -115,6 +115,38 @@ def _probe_sharing_action(route: str, data: dict[str, str]) -> Callable:
     return probe
 
 
+def probe_note_detail(world: World, username: str, client: Client) -> None:
+    for key, note in world.notes.items():
+        response = client.get(note.get_absolute_url())
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif expected_note_visible(world, username, key):
+            assert response.status_code == 200, (username, key)
+            assert note.body.encode() in response.content
+        else:
+            assert response.status_code == 404, (username, key)
+
+
+def _probe_note_sharing_action(route: str, data: dict[str, str]) -> Callable:
+    admins = {"A": "a_admin", "B": "b_admin"}
+
+    def probe(world: World, username: str, client: Client) -> None:
+        user = world.users[username]
+        for key, note in world.notes.items():
+            response = client.post(reverse(route, args=[note.pk]), data)
+            if anonymous(world, username):
+                assert_sent_to_login(response)
+            elif not expected_note_visible(world, username, key):
+                assert response.status_code == 404, (username, key)
+            elif user.is_superuser or admins.get(note.owner.code) == username:
+                assert response.status_code == 302, (username, key)
+            else:
+                assert response.status_code == 403, (username, key)
+            assert type(note).objects.get(pk=note.pk).version == note.version
+
+    return probe
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -161,6 +193,11 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "portal:designation-grant": _probe_sharing_action("portal:designation-grant", {}),
     "portal:designation-revoke": _probe_sharing_action(
         "portal:designation-revoke", {"grantee": "agency:NOPE"}
+    ),
+    "portal:note-detail": probe_note_detail,
+    "portal:note-grant": _probe_note_sharing_action("portal:note-grant", {}),
+    "portal:note-revoke": _probe_note_sharing_action(
+        "portal:note-revoke", {"grantee": "agency:NOPE"}
     ),
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,

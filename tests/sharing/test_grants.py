@@ -298,3 +298,26 @@ def test_site_admins_grant_through_guardians_admin_pages_and_it_is_recorded(worl
 
     assert not access.may(world.users["c_liaison"], Level.VIEW, designation)
     assert AuditEntry.objects.filter(action="revoke", actor_name="site_admin").exists()
+
+
+def test_agency_admins_share_their_notes_in_the_portal(world: World) -> None:
+    note = world.notes["b_amber"]  # agency B's AMBER note on a CLEAR designation
+    charlie = signed_in(world, "c_liaison")
+    assert charlie.get(note.get_absolute_url()).status_code == 404
+
+    response = signed_in(world, "b_admin").post(
+        reverse("portal:note-grant", args=[note.pk]), {"grantee": "agency:C", "level": "view"}
+    )
+
+    assert response.status_code == 302
+    assert charlie.get(note.get_absolute_url()).status_code == 200
+    note.refresh_from_db()
+    assert note.version == 2
+    assert ChangeLogEntry.objects.filter(object_id=note.pk, version=2).exists()
+    # The designation's owner cannot share another agency's note.
+    assert (
+        signed_in(world, "a_admin")
+        .post(reverse("portal:note-revoke", args=[note.pk]), {"grantee": "agency:C"})
+        .status_code
+        == 404
+    )  # and does not even see it: it is B's AMBER note
