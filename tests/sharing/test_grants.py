@@ -321,3 +321,23 @@ def test_agency_admins_share_their_notes_in_the_portal(world: World) -> None:
         .status_code
         == 404
     )  # and does not even see it: it is B's AMBER note
+
+
+def test_changing_the_marking_is_a_change_and_moves_the_audience(world: World) -> None:
+    designation = named(world, "AMBER shared with none")
+    charlie = world.users["c_liaison"]
+    assert not access.may(charlie, Level.VIEW, designation)
+
+    designation_amend(
+        actor=world.users["a_publisher"],
+        designation=designation,
+        changes={"marking": Marking.GREEN},
+        reason="released to partners",
+    )
+
+    designation.refresh_from_db()
+    assert access.may(charlie, Level.VIEW, designation)
+    latest = designation.history.get(version=designation.version)
+    assert latest.changed_fields == ["marking"] and latest.reason == "released to partners"
+    entry = AuditEntry.objects.filter(action="change", object_id=str(designation.pk)).latest("seq")
+    assert entry.detail["fields"] == ["marking"]
