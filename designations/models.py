@@ -393,3 +393,73 @@ class NoteUserObjectPermission(UserObjectPermissionBase):
 
 class NoteGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(IntelligenceNote, on_delete=models.CASCADE)
+
+
+class Attachment(models.Model):
+    """A file on a designation or a note, stored encrypted (sharing.crypto). Who may download
+    it follows its parent at download level; the data key lives in its KeySlots."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    designation = models.ForeignKey(
+        Designation, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    note = models.ForeignKey(
+        IntelligenceNote,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    owner = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="attachments")
+    version = models.PositiveIntegerField(default=1)
+    original_name = models.CharField(max_length=255, help_text="Sanitised; metadata only")
+    content_type = models.CharField(max_length=150, blank=True)
+    size = models.PositiveBigIntegerField(help_text="Plaintext bytes")
+    sha256 = models.CharField(max_length=64, help_text="Plaintext SHA-256, for evidence")
+    stored_name = models.CharField(max_length=100, unique=True, help_text="Random, not the name")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(designation__isnull=False, note__isnull=True)
+                | models.Q(designation__isnull=True, note__isnull=False),
+                name="attachment_has_one_parent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("portal:attachment-download", args=[self.pk])
+
+    @property
+    def parent(self) -> Designation | IntelligenceNote:
+        return self.designation or self.note
+
+
+class KeySlot(models.Model):
+    """The attachment's data key wrapped by one key-encryption key (named, never stored)."""
+
+    attachment = models.ForeignKey(Attachment, on_delete=models.CASCADE, related_name="slots")
+    kek_id = models.CharField(max_length=64)
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Rewrapping adds the primary KEK's slot once; a rerun finds it and moves on.
+            models.UniqueConstraint(fields=["attachment", "kek_id"], name="one_slot_per_kek")
+        ]
+        indexes = [
+            # keys status / rewrap: "attachments without a slot for the primary KEK".
+            models.Index(fields=["kek_id"], name="keyslot_kek_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attachment_id} under {self.kek_id}"

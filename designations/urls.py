@@ -15,7 +15,18 @@ urlpatterns = [
         views.designation_revoke,
         name="designation-revoke",
     ),
+    path(
+        "<uuid:designation_id>/attachments/",
+        views.designation_attach,
+        name="designation-attach",
+    ),
     path("notes/<uuid:note_id>/", views.note_detail, name="note-detail"),
+    path("notes/<uuid:note_id>/attachments/", views.note_attach, name="note-attach"),
+    path(
+        "attachments/<uuid:attachment_id>/",
+        views.attachment_download,
+        name="attachment-download",
+    ),
     path("notes/<uuid:note_id>/grants/", views.note_grant, name="note-grant"),
     path("notes/<uuid:note_id>/grants/revoke/", views.note_revoke, name="note-revoke"),
 ]

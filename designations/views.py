@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from uuid import UUID
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from designations.attachments import OpenedAttachment, attachment_open, attachment_record
 from designations.models import Designation, DesignationStatus, IntelligenceNote, SubjectKind
 from designations.selectors import (
     DesignationFilters,
@@ -19,9 +25,12 @@ from designations.selectors import (
     designation_search,
 )
 from sharing import access
+from sharing.access import Level
 from sharing.audit import audit_record
+from sharing.crypto import IntegrityError, KeyUnavailable
 from sharing.models import AuditAction
 from sharing.sharing_views import grant_from_form, revoke_from_form, sharing_panel
+from sharing.uploads import EncryptingUploadHandler
 
 PAGE_SIZE = 50
 
@@ -65,6 +74,20 @@ def _visible_or_404(request: HttpRequest, designation_id: UUID) -> Designation:
         raise
 
 
+def _attachments_panel(
+    request: HttpRequest, parent: Designation | IntelligenceNote, attach_route: str
+) -> dict[str, object]:
+    field = "designation" if isinstance(parent, Designation) else "note"
+    return {
+        # Listed only for those who may download them (the parent's download level).
+        "attachments": access.attachments_for(request.user, Level.DOWNLOAD).filter(
+            **{field: parent}
+        ),
+        "can_attach": access.may_attach(request.user, parent),
+        "attach_url": reverse(attach_route, args=[parent.pk]),
+    }
+
+
 @login_required
 def designation_detail(request: HttpRequest, designation_id: UUID) -> HttpResponse:
     designation = _visible_or_404(request, designation_id)
@@ -82,6 +105,7 @@ def designation_detail(request: HttpRequest, designation_id: UUID) -> HttpRespon
             "designation": designation,
             "notes": notes,
             **sharing_panel(request, designation),
+            **_attachments_panel(request, designation, "portal:designation-attach"),
             "grant_url": reverse("portal:designation-grant", args=[designation.pk]),
             "revoke_url": reverse("portal:designation-revoke", args=[designation.pk]),
         },
@@ -128,6 +152,7 @@ def note_detail(request: HttpRequest, note_id: UUID) -> HttpResponse:
         {
             "note": note,
             **sharing_panel(request, note),
+            **_attachments_panel(request, note, "portal:note-attach"),
             "grant_url": reverse("portal:note-grant", args=[note.pk]),
             "revoke_url": reverse("portal:note-revoke", args=[note.pk]),
         },
@@ -146,3 +171,108 @@ def note_grant(request: HttpRequest, note_id: UUID) -> HttpResponse:
 def note_revoke(request: HttpRequest, note_id: UUID) -> HttpResponse:
     note = _note_or_404(request, note_id)
     return revoke_from_form(request, note, back=note)
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+
+def _receive_attachment(
+    request: HttpRequest, parent: Designation | IntelligenceNote
+) -> HttpResponse:
+    """Stream the upload through the encrypting handler, then record it. The handler must be
+    in place before anything reads the body, which the CSRF check does: hence csrf_exempt on
+    the views and csrf_protect here, as Django's documentation prescribes."""
+    handler = EncryptingUploadHandler(request)
+    request.upload_handlers = [handler]
+    try:
+        return _record_attachment(request, parent, handler)
+    finally:
+        handler.discard()  # a refused or unrecorded upload leaves no file behind
+
+
+@csrf_protect
+def _record_attachment(
+    request: HttpRequest, parent: Designation | IntelligenceNote, handler: EncryptingUploadHandler
+) -> HttpResponse:
+    request.POST  # noqa: B018 - reading the body runs the upload through the handler
+    if handler.error:
+        messages.error(request, f"Not uploaded: {handler.error}")
+        return redirect(parent)
+    if handler.upload is None:
+        messages.error(request, "Choose a file to upload.")
+        return redirect(parent)
+    upload, handler.upload = handler.upload, None
+    attachment = attachment_record(actor=request.user, parent=parent, upload=upload)
+    messages.success(request, f"Uploaded {attachment.original_name} (encrypted).")
+    return redirect(parent)
+
+
+def _require_attach(request: HttpRequest, parent: Designation | IntelligenceNote) -> None:
+    if not access.may_attach(request.user, parent):
+        audit_record(AuditAction.DENIED, obj=parent, detail={"attempt": "attach file"})
+        raise PermissionDenied("You may not attach files here.")
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def designation_attach(request: HttpRequest, designation_id: UUID) -> HttpResponse:
+    designation = _visible_or_404(request, designation_id)
+    _require_attach(request, designation)  # before a single byte of the body is read
+    return _receive_attachment(request, designation)
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def note_attach(request: HttpRequest, note_id: UUID) -> HttpResponse:
+    note = _note_or_404(request, note_id)
+    _require_attach(request, note)
+    return _receive_attachment(request, note)
+
+
+def _verified(opened: OpenedAttachment) -> Iterator[bytes]:
+    try:
+        yield from opened
+    except IntegrityError as error:
+        # The client has a short body (Content-Length says more): the transfer fails, it is
+        # never taken for the whole file.
+        audit_record(AuditAction.INTEGRITY, obj=opened.attachment, detail={"error": str(error)})
+        raise
+
+
+@login_required
+def attachment_download(request: HttpRequest, attachment_id: UUID) -> HttpResponse:
+    attachment = (
+        access.attachments_for(request.user, Level.DOWNLOAD)
+        .select_related("owner")
+        .filter(pk=attachment_id)
+        .first()
+    )
+    if attachment is None:
+        audit_record(
+            AuditAction.DENIED,
+            detail={"path": request.path, "object": str(attachment_id), "attempt": "download"},
+        )
+        raise Http404("No such attachment.")
+    try:
+        opened = attachment_open(attachment)
+    except (IntegrityError, KeyUnavailable, FileNotFoundError) as error:
+        audit_record(AuditAction.INTEGRITY, obj=attachment, detail={"error": str(error)})
+        return render(
+            request, "portal/integrity_error.html", {"attachment": attachment}, status=500
+        )
+    audit_record(
+        AuditAction.DOWNLOAD,
+        obj=attachment,
+        detail={"name": attachment.original_name, "size": attachment.size},
+    )
+    response = StreamingHttpResponse(_verified(opened), content_type="application/octet-stream")
+    response["Content-Length"] = str(attachment.size)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=attachment.original_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

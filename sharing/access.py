@@ -28,6 +28,7 @@ from django.db.models import Model, Q, QuerySet, Value
 
 from agencies.models import Agency, Node, SharingGroup, User
 from designations.models import (
+    Attachment,
     Designation,
     DesignationGroupObjectPermission,
     DesignationStatus,
@@ -274,3 +275,19 @@ def audit_entries_for(user: User | AnonymousUser) -> QuerySet[AuditEntry]:
         return AuditEntry.objects.none()
     code = user.agency.code
     return AuditEntry.objects.filter(Q(agency_code=code) | Q(object_agency_code=code))
+
+
+def attachments_for(principal: Principal, level: Level = Level.DOWNLOAD) -> QuerySet[Attachment]:
+    """Attachments follow their parent: downloading one needs the download level on it."""
+    return Attachment.objects.filter(
+        Q(designation__in=designations_for(principal, level).values("pk"))
+        | Q(note__in=notes_for(principal, level).values("pk"))
+    )
+
+
+def may_attach(user: User | AnonymousUser, obj: Designation | IntelligenceNote) -> bool:
+    """Files on a designation are its owner's content (change level); files on a note are the
+    note's, so anyone of the note's agency who can see it may add them."""
+    if isinstance(obj, Designation):
+        return may(user, Level.CHANGE, obj)
+    return isinstance(user, User) and user.agency_id == obj.owner_id and may(user, Level.VIEW, obj)

@@ -59,6 +59,7 @@ class AuditAction(models.TextChoices):
     READ = "read", "Read"
     DOWNLOAD = "download", "Download"
     DENIED = "denied", "Denied"
+    INTEGRITY = "integrity", "Integrity failure"
     IMPORT = "import", "List import"
 
 

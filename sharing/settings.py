@@ -229,3 +229,25 @@ LOGGING = {
 
 # Where load_demo finds the published lists (the repository's sibling shared/data by default).
 DEMO_DATA_DIR = Path(os.getenv("DEMO_DATA_DIR", BASE_DIR.parent / "shared" / "data"))
+
+# Attachments: encrypted at rest (sharing/crypto.py), stored through Django's storage API.
+ATTACHMENTS_DIR = Path(os.getenv("ATTACHMENTS_DIR", VAR_DIR / "attachments"))
+ATTACHMENTS_DIR.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Swap for an S3-compatible backend (django-storages) with ATTACHMENT_STORAGE_BACKEND.
+    "attachments": {
+        "BACKEND": os.getenv(
+            "ATTACHMENT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": {"location": str(ATTACHMENTS_DIR)}
+        if "ATTACHMENT_STORAGE_BACKEND" not in os.environ
+        else {},
+    },
+}
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", str(4 * 1024**3))
+ATTACHMENT_KEYRING_FILE = Path(os.getenv("ATTACHMENT_KEYRING_FILE", VAR_DIR / "keyring.json"))
+# Only the in-memory handler for ordinary uploads: Django's default would spool uploads over
+# 2.5 MB to a plaintext temporary file. Attachment views install the encrypting handler.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]

@@ -72,3 +72,24 @@ def amir(agency_a: Agency) -> User:
 def fast_password_hashing(settings) -> None:
     # Hashing strength is not what these tests test; PBKDF2 would dominate their run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def attachment_storage(settings, tmp_path, monkeypatch):
+    """Each test gets its own attachment storage and keyring file (never the developer's)."""
+    from sharing.keyring import keyring_add_primary
+
+    monkeypatch.delenv("ATTACHMENT_KEKS", raising=False)
+    monkeypatch.delenv("ATTACHMENT_PRIMARY_KEK", raising=False)
+    location = tmp_path / "attachments"
+    location.mkdir()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    settings.ATTACHMENT_KEYRING_FILE = tmp_path / "keyring.json"
+    keyring_add_primary()
+    return location

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser, Permission
 from agencies.models import Agency, Role, SharingGroup, User
 from agencies.services import agency_create, node_ensure_local, sharing_group_create, user_create
 from designations.models import (
+    Attachment,
     Designation,
     DesignationGroupObjectPermission,
     IntelligenceNote,
@@ -50,6 +51,8 @@ class World:
     specs: list[Spec]
     notes: dict[str, IntelligenceNote] = field(default_factory=dict)
     note_about: dict[str, Spec] = field(default_factory=dict)
+    # Attachments on designations, by the designation's name.
+    attachments: dict[str, Attachment] = field(default_factory=dict)
 
     def designations(self) -> list[Designation]:
         return [spec.designation for spec in self.specs]
@@ -200,4 +203,36 @@ def build_world() -> World:
         body="never beyond its designation",
     )
     world.note_about["on_hidden"] = hidden
+    from tests.attachments import make_attachment
+
+    for name in ["CLEAR shared with none", "AMBER shared with agency:B", "RED shared with none"]:
+        spec = by_name[name]
+        author = admin if spec.marking == Marking.RED else publisher
+        world.attachments[name] = make_attachment(author, spec.designation, name.encode() * 50)
     return world
+
+
+def expected_to_download(world: World, username: str, spec: Spec) -> bool:
+    """Download level: the owner agency, the community for CLEAR/GREEN, named people with
+    change (a RED object's author); the grants in this world are at view level only."""
+    user = world.users[username]
+    if not expected_to_see(world, username, spec):
+        return False
+    if user.is_superuser:
+        return True
+    if spec.marking == Marking.RED:
+        return username == "a_admin"
+    return user.agency.code == "A" or spec.marking in (Marking.CLEAR, Marking.GREEN)
+
+
+def expected_to_attach(world: World, username: str, spec: Spec) -> bool:
+    """Files on a designation need the change level: the owner's publishers and admins (for
+    RED, the named author)."""
+    user = world.users[username]
+    if not expected_to_see(world, username, spec):
+        return False
+    if user.is_superuser:
+        return True
+    if spec.marking == Marking.RED:
+        return username == "a_admin"
+    return username in {"a_publisher", "a_admin"}

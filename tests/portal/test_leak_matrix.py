@@ -15,8 +15,17 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from designations.models import Attachment
 from sharing.models import AuditEntry
-from tests.world import TOKEN, World, build_world, expected_note_visible, expected_to_see
+from tests.world import (
+    TOKEN,
+    World,
+    build_world,
+    expected_note_visible,
+    expected_to_attach,
+    expected_to_download,
+    expected_to_see,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +156,54 @@ def _probe_note_sharing_action(route: str, data: dict[str, str]) -> Callable:
     return probe
 
 
+def probe_attachment_download(world: World, username: str, client: Client) -> None:
+    specs = {spec.designation.name: spec for spec in world.specs}
+    for name, attachment in world.attachments.items():
+        response = client.get(attachment.get_absolute_url())
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif expected_to_download(world, username, specs[name]):
+            assert response.status_code == 200, (username, name)
+            assert b"".join(response.streaming_content) == name.encode() * 50
+        else:
+            assert response.status_code == 404, (username, name)
+        # Listed on the designation page exactly for those who may download it.
+        page = client.get(specs[name].designation.get_absolute_url())
+        if page.status_code == 200:
+            listed = attachment.get_absolute_url().encode() in page.content
+            assert listed == expected_to_download(world, username, specs[name])
+
+
+def probe_designation_attach(world: World, username: str, client: Client) -> None:
+    for spec in world.specs:
+        # No file in the form: allowed people get the form error, nothing is stored.
+        response = client.post(reverse("portal:designation-attach", args=[spec.designation.pk]))
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif not expected_to_see(world, username, spec):
+            assert response.status_code == 404, (username, spec.designation.name)
+        elif expected_to_attach(world, username, spec):
+            assert response.status_code == 302, (username, spec.designation.name)
+        else:
+            assert response.status_code == 403, (username, spec.designation.name)
+    assert Attachment.objects.count() == len(world.attachments)
+
+
+def probe_note_attach(world: World, username: str, client: Client) -> None:
+    user = world.users[username]
+    for key, note in world.notes.items():
+        response = client.post(reverse("portal:note-attach", args=[note.pk]))
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif not expected_note_visible(world, username, key):
+            assert response.status_code == 404, (username, key)
+        elif user.agency_id == note.owner_id:
+            assert response.status_code == 302, (username, key)
+        else:
+            assert response.status_code == 403, (username, key)
+    assert Attachment.objects.count() == len(world.attachments)
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -199,6 +256,9 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "portal:note-revoke": _probe_note_sharing_action(
         "portal:note-revoke", {"grantee": "agency:NOPE"}
     ),
+    "portal:attachment-download": probe_attachment_download,
+    "portal:designation-attach": probe_designation_attach,
+    "portal:note-attach": probe_note_attach,
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,
 }
