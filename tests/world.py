@@ -103,7 +103,7 @@ def _raw_group_grant(designation: Designation, group_id: int) -> None:
     )
 
 
-def build_world() -> World:
+def build_world(*, with_attachments: bool = True) -> World:
     node = node_ensure_local()
     agencies = {
         code: agency_create(code=code, name=f"Agency {code}", jurisdiction=code, home_node=node)
@@ -205,7 +205,8 @@ def build_world() -> World:
     world.note_about["on_hidden"] = hidden
     from tests.attachments import make_attachment
 
-    for name in ["CLEAR shared with none", "AMBER shared with agency:B", "RED shared with none"]:
+    names = ["CLEAR shared with none", "AMBER shared with agency:B", "RED shared with none"]
+    for name in names if with_attachments else []:
         spec = by_name[name]
         author = admin if spec.marking == Marking.RED else publisher
         world.attachments[name] = make_attachment(author, spec.designation, name.encode() * 50)

@@ -29,7 +29,7 @@ MARKER = b"PLAINTEXT-MARKER-"
 
 @pytest.fixture
 def world() -> World:
-    return build_world()
+    return build_world(with_attachments=False)
 
 
 def named(world: World, name: str) -> Designation:
