@@ -112,24 +112,28 @@ def data_key_of(attachment: Attachment, keyring: Keyring | None = None) -> bytes
 
 @dataclass
 class OpenedAttachment:
-    """A verified-as-it-goes plaintext stream; iterate it once."""
+    """A plaintext stream verified as it goes; iterate it once.
+
+    Every chunk is released only after the AES-GCM tags of its segments verify, and the final
+    one only after the total size matches the record: with the index and last flag in every
+    nonce and the header bound to the attachment, that proves the whole file is the one that
+    was uploaded, so downloads do not rehash it (verify_attachments does, for evidence)."""
 
     attachment: Attachment
     segments: Iterator[bytes]
 
     def __iter__(self) -> Iterator[bytes]:
-        """Yield the plaintext, holding back the final segment until the whole file's size and
-        SHA-256 match the record: a bad file never arrives whole."""
-        digest, size = hashlib.sha256(), 0
+        size = 0
         pending: bytes | None = None
-        for segment in self.segments:
+        for chunk in self.segments:
             if pending is not None:
                 yield pending
-            digest.update(segment)
-            size += len(segment)
-            pending = segment
-        if size != self.attachment.size or digest.hexdigest() != self.attachment.sha256:
-            raise IntegrityError("the file's size or SHA-256 differs from the record")
+            size += len(chunk)
+            pending = chunk
+        if size != self.attachment.size:
+            raise IntegrityError(
+                f"the file holds {size} bytes, the record says {self.attachment.size}"
+            )
         if pending:
             yield pending
 
@@ -161,12 +165,16 @@ def attachment_open(attachment: Attachment, keyring: Keyring | None = None) -> O
 
 
 def attachment_verify(attachment: Attachment, keyring: Keyring | None = None) -> None:
-    """Read and check the whole file; raises IntegrityError or KeyUnavailable."""
+    """Read and check the whole file, and its SHA-256 against the record (the evidence hash);
+    raises IntegrityError or KeyUnavailable."""
+    digest = hashlib.sha256()
     try:
-        for _plaintext in attachment_open(attachment, keyring):
-            pass
+        for plaintext in attachment_open(attachment, keyring):
+            digest.update(plaintext)
     except FileNotFoundError:
         raise IntegrityError("the stored file is missing") from None
+    if digest.hexdigest() != attachment.sha256:
+        raise IntegrityError("the plaintext SHA-256 differs from the record")
 
 
 def attachments_rewrap(keyring: Keyring | None = None, *, batch: int = 500) -> int:

@@ -186,23 +186,27 @@ def _tamper(attachment_storage, attachment: Attachment, edit) -> None:  # type: 
     path.write_bytes(edit(path.read_bytes()))
 
 
+SEALED = 64 * 1024 + TAG_SIZE
+
+
 @pytest.mark.parametrize(
     "edit",
     [
-        lambda blob: blob[: HEADER_SIZE + 2 * (64 * 1024 + TAG_SIZE)],  # cut at a boundary
+        lambda blob: blob[: HEADER_SIZE + 20 * SEALED],  # cut at a segment boundary
         lambda blob: blob[:-1] + bytes([blob[-1] ^ 1]),  # last tag flipped
-        lambda blob: blob[:200_000] + bytes([blob[200_000] ^ 1]) + blob[200_001:],
+        lambda blob: blob[:1_500_000] + bytes([blob[1_500_000] ^ 1]) + blob[1_500_001:],
     ],
     ids=["truncated", "last-byte-flipped", "middle-flipped"],
 )
 def test_a_tampered_file_is_never_delivered_whole(world: World, attachment_storage, edit) -> None:
     designation = named(world, "CLEAR shared with none")
-    content = os.urandom(5 * 64 * 1024 + 100)
+    content = os.urandom(40 * 64 * 1024 + 100)  # several read blocks: fails mid-stream
     attachment = make_attachment(world.users["a_publisher"], designation, content)
     _tamper(attachment_storage, attachment, edit)
 
     response = client(world, "b_liaison").get(attachment.get_absolute_url())
 
+    assert response.status_code == 200  # the first blocks are sound
     received = b""
     with pytest.raises(IntegrityError):
         for chunk in response.streaming_content:
@@ -211,6 +215,18 @@ def test_a_tampered_file_is_never_delivered_whole(world: World, attachment_stora
     assert content.startswith(received)
     failure = AuditEntry.objects.filter(action="integrity").latest("seq")
     assert failure.object_id == str(attachment.pk)
+
+
+def test_damage_in_the_first_block_fails_before_sending(world: World, attachment_storage) -> None:
+    designation = named(world, "CLEAR shared with none")
+    attachment = make_attachment(world.users["a_publisher"], designation, os.urandom(300_000))
+    _tamper(attachment_storage, attachment, lambda b: b[:1000] + bytes([b[1000] ^ 1]) + b[1001:])
+
+    response = client(world, "b_liaison").get(attachment.get_absolute_url())
+
+    assert response.status_code == 500
+    assert b"failed its integrity check" in response.content
+    assert AuditEntry.objects.filter(action="integrity", object_id=str(attachment.pk)).exists()
 
 
 def test_a_file_swapped_for_another_attachments_fails_before_sending(

@@ -180,3 +180,25 @@ def test_key_wrapping_needs_the_right_kek_and_slot() -> None:
         unwrap_key(kek, wrapped, kek_id="k1", attachment_id=uuid.uuid4(), version=1)
     with pytest.raises(KeyUnavailable):  # or relabelled as another KEK's
         unwrap_key(kek, wrapped, kek_id="k2", attachment_id=ATTACHMENT, version=1)
+
+
+def test_any_chunking_of_the_input_gives_the_same_plaintext_back() -> None:
+    """Uploads arrive in pieces of any size; the encryptor must seal the same segments."""
+    import random
+
+    from sharing.crypto import SegmentEncryptor
+
+    rng = random.Random(20261127)
+    for size in [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 4 * SEGMENT, 9_999]:
+        key, data = new_data_key(), os.urandom(size)
+        encryptor = SegmentEncryptor(key, attachment_id=ATTACHMENT, version=1, segment_size=SEGMENT)
+        sink = io.BytesIO()
+        sink.write(encryptor.start())
+        position = 0
+        while position < size:
+            step = rng.randint(0, 3 * SEGMENT)
+            sink.write(encryptor.update(data[position : position + step]))
+            position += step
+        sink.write(encryptor.finish())
+        assert decrypt(sink.getvalue(), key) == data, size
+        assert encryptor.plaintext_size == size
