@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from designations.attachments import OpenedAttachment, attachment_open, attachment_record
+from designations.attachments import attachment_record
+from designations.downloads import attachment_response
 from designations.models import Designation, DesignationStatus, IntelligenceNote, SubjectKind
 from designations.selectors import (
     DesignationFilters,
@@ -231,16 +230,6 @@ def note_attach(request: HttpRequest, note_id: UUID) -> HttpResponse:
     return _receive_attachment(request, note)
 
 
-def _verified(opened: OpenedAttachment) -> Iterator[bytes]:
-    try:
-        yield from opened
-    except IntegrityError as error:
-        # The client has a short body (Content-Length says more): the transfer fails, it is
-        # never taken for the whole file.
-        audit_record(AuditAction.INTEGRITY, obj=opened.attachment, detail={"error": str(error)})
-        raise
-
-
 @login_required
 def attachment_download(request: HttpRequest, attachment_id: UUID) -> HttpResponse:
     attachment = (
@@ -256,23 +245,9 @@ def attachment_download(request: HttpRequest, attachment_id: UUID) -> HttpRespon
         )
         raise Http404("No such attachment.")
     try:
-        opened = attachment_open(attachment)
+        return attachment_response(attachment)
     except (IntegrityError, KeyUnavailable, FileNotFoundError) as error:
         audit_record(AuditAction.INTEGRITY, obj=attachment, detail={"error": str(error)})
         return render(
             request, "portal/integrity_error.html", {"attachment": attachment}, status=500
         )
-    audit_record(
-        AuditAction.DOWNLOAD,
-        obj=attachment,
-        detail={"name": attachment.original_name, "size": attachment.size},
-    )
-    response = StreamingHttpResponse(_verified(opened), content_type="application/octet-stream")
-    response["Content-Length"] = str(attachment.size)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=attachment.original_name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

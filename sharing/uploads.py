@@ -50,7 +50,87 @@ class EncryptedUpload:
     data_key: bytes
 
 
+class UploadTooLarge(Exception):
+    pass
+
+
+def too_large_message(max_bytes: int) -> str:
+    return f"The file is larger than the limit of {max_bytes:,} bytes."
+
+
+class EncryptedWriter:
+    """Encrypts bytes as they arrive and writes them to attachment storage under a random
+    name. Used by the portal's multipart handler and by the API's raw-body upload."""
+
+    def __init__(self, *, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.attachment_id = uuid.uuid4()
+        self.stored_name = secrets.token_hex(16)
+        self._data_key = new_data_key()
+        self._encryptor = SegmentEncryptor(
+            self._data_key, attachment_id=self.attachment_id, version=1
+        )
+        self._sink: Any = attachment_storage().open(self.stored_name, "wb")
+        self._sink.write(self._encryptor.start())
+
+    def write(self, data: bytes) -> None:
+        if self._encryptor.plaintext_size + len(data) > self.max_bytes:
+            self.discard()
+            raise UploadTooLarge(too_large_message(self.max_bytes))
+        self._sink.write(self._encryptor.update(data))
+
+    def finish(self, *, file_name: str, content_type: str) -> EncryptedUpload:
+        self._sink.write(self._encryptor.finish())
+        self._sink.close()
+        self._sink = None
+        return EncryptedUpload(
+            attachment_id=self.attachment_id,
+            version=1,
+            stored_name=self.stored_name,
+            original_name=sanitize_file_name(file_name),
+            content_type=(content_type or "application/octet-stream")[:150],
+            size=self._encryptor.plaintext_size,
+            sha256=self._encryptor.sha256,
+            data_key=self._data_key,
+        )
+
+    def discard(self) -> None:
+        """Remove the partial file: nothing of a refused upload stays behind."""
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+        attachment_storage().delete(self.stored_name)
+
+
+def receive_raw_upload(
+    stream: Any,
+    *,
+    content_length: int | None,
+    file_name: str,
+    content_type: str,
+    max_bytes: int | None = None,
+    chunk_size: int = 1024 * 1024,
+) -> EncryptedUpload:
+    """An upload whose request body is the file itself (the API). Raises UploadTooLarge having
+    stored nothing."""
+    max_bytes = settings.ATTACHMENT_MAX_BYTES if max_bytes is None else max_bytes
+    if content_length is not None and content_length > max_bytes:
+        raise UploadTooLarge(too_large_message(max_bytes))
+    writer = EncryptedWriter(max_bytes=max_bytes)
+    try:
+        for block in iter(lambda: stream.read(chunk_size), b""):
+            writer.write(block)
+        return writer.finish(file_name=file_name, content_type=content_type)
+    except UploadTooLarge:
+        raise
+    except BaseException:
+        writer.discard()
+        raise
+
+
 class EncryptingUploadHandler(FileUploadHandler):
+    """Django upload handler for the portal's multipart forms; one file, field "file"."""
+
     # Large reads: the multipart parser's cost is per chunk, and a chunk is a few segments.
     chunk_size = 1024 * 1024
 
@@ -59,18 +139,13 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.max_bytes = settings.ATTACHMENT_MAX_BYTES if max_bytes is None else max_bytes
         self.upload: EncryptedUpload | None = None
         self.error: str | None = None
-        self._encryptor: SegmentEncryptor | None = None
-        self._sink: Any = None
-        self._stored_name = ""
+        self._writer: EncryptedWriter | None = None
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # type: ignore[no-untyped-def]
         # Refuse early when the client says the body is already too large.
         if content_length and content_length > self.max_bytes + 1024 * 1024:
-            self.error = self._too_large()
+            self.error = too_large_message(self.max_bytes)
         return None
-
-    def _too_large(self) -> str:
-        return f"The file is larger than the limit of {self.max_bytes:,} bytes."
 
     def new_file(
         self,
@@ -84,65 +159,42 @@ class EncryptingUploadHandler(FileUploadHandler):
         super().new_file(
             field_name, file_name, content_type, content_length, charset, content_type_extra
         )
-        if field_name != FIELD_NAME or self.upload is not None or self._sink is not None:
+        if field_name != FIELD_NAME or self.upload is not None or self._writer is not None:
             raise SkipFile()  # one attachment per request, from the expected field
         if self.error:
             raise SkipFile()
-        self._stored_name = secrets.token_hex(16)
-        self._attachment_id = uuid.uuid4()
-        self._data_key = new_data_key()
-        self._encryptor = SegmentEncryptor(
-            self._data_key, attachment_id=self._attachment_id, version=1
-        )
-        self._sink = attachment_storage().open(self._stored_name, "wb")
-        self._sink.write(self._encryptor.start())
+        self._writer = EncryptedWriter(max_bytes=self.max_bytes)
         raise StopFutureHandlers()  # no other handler sees this file's bytes
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if self._encryptor is None:
+        if self._writer is None:
             return None
-        if self._encryptor.plaintext_size + len(raw_data) > self.max_bytes:
-            self.error = self._too_large()
-            self._discard()
-            raise SkipFile()
-        self._sink.write(self._encryptor.update(raw_data))
+        try:
+            self._writer.write(raw_data)
+        except UploadTooLarge as error:
+            self.error, self._writer = str(error), None
+            raise SkipFile() from error
         return None
 
-    def file_complete(self, file_size: int) -> EncryptedUpload | None:
-        if self._encryptor is None:
-            return None
-        self._sink.write(self._encryptor.finish())
-        self._sink.close()
-        self._sink = None
-        self.upload = EncryptedUpload(
-            attachment_id=self._attachment_id,
-            version=1,
-            stored_name=self._stored_name,
-            original_name=sanitize_file_name(self.file_name or ""),
-            content_type=(self.content_type or "application/octet-stream")[:150],
-            size=self._encryptor.plaintext_size,
-            sha256=self._encryptor.sha256,
-            data_key=self._data_key,
-        )
-        self._encryptor = None
-        # Django expects an UploadedFile-like value in request.FILES; views read .upload.
+    def file_complete(self, file_size: int) -> None:
+        if self._writer is not None:
+            self.upload = self._writer.finish(
+                file_name=self.file_name or "", content_type=self.content_type or ""
+            )
+            self._writer = None
+        # Nothing goes into request.FILES; the view takes `self.upload`.
         return None
 
     def upload_interrupted(self) -> None:
-        self._discard()
-
-    def _discard(self) -> None:
-        """Remove a partial file: nothing of a refused upload stays behind."""
-        if self._sink is not None:
-            self._sink.close()
-            self._sink = None
-        if self._stored_name:
-            attachment_storage().delete(self._stored_name)
-        self._encryptor = None
-        self.upload = None
+        if self._writer is not None:
+            self._writer.discard()
+            self._writer = None
 
     def discard(self) -> None:
         """The view refuses the finished upload (bad form, no permission): delete the file."""
+        if self._writer is not None:
+            self._writer.discard()
+            self._writer = None
         if self.upload is not None:
             attachment_storage().delete(self.upload.stored_name)
             self.upload = None

@@ -13,5 +13,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designations/", include("designations.urls")),
     path("audit/", sharing_views.audit_log, name="audit-log"),
+    path("api/v1/", include("designations.api")),
     path("admin/", admin.site.urls),
 ]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from designations.models import Attachment
@@ -204,6 +204,62 @@ def probe_note_attach(world: World, username: str, client: Client) -> None:
     assert Attachment.objects.count() == len(world.attachments)
 
 
+def _probe_api_attachment_read(route: str) -> Callable:
+    def probe(world: World, username: str, client: Client) -> None:
+        specs = {spec.designation.name: spec for spec in world.specs}
+        for name, attachment in world.attachments.items():
+            response = client.get(reverse(route, args=[attachment.pk]))
+            if anonymous(world, username):
+                assert response.status_code == 403  # no credentials: refused outright
+            elif expected_to_download(world, username, specs[name]):
+                assert response.status_code == 200, (username, name)
+            else:
+                assert response.status_code == 404, (username, name)
+                assert response["Content-Type"] == "application/problem+json"
+
+    return probe
+
+
+def probe_api_designation_attachments(world: World, username: str, client: Client) -> None:
+    # A 1-byte file over a 0-byte limit: allowed people get 413, nothing is ever stored.
+    with override_settings(ATTACHMENT_MAX_BYTES=0):
+        for spec in world.specs:
+            response = client.post(
+                reverse("api:designation-attachments", args=[spec.designation.pk]),
+                data=b"x",
+                content_type="application/octet-stream",
+            )
+            if anonymous(world, username):
+                assert response.status_code == 403
+            elif not expected_to_see(world, username, spec):
+                assert response.status_code == 404, (username, spec.designation.name)
+            elif expected_to_attach(world, username, spec):
+                assert response.status_code == 413, (username, spec.designation.name)
+            else:
+                assert response.status_code == 403, (username, spec.designation.name)
+    assert Attachment.objects.count() == len(world.attachments)
+
+
+def probe_api_note_attachments(world: World, username: str, client: Client) -> None:
+    user = world.users[username]
+    with override_settings(ATTACHMENT_MAX_BYTES=0):
+        for key, note in world.notes.items():
+            response = client.post(
+                reverse("api:note-attachments", args=[note.pk]),
+                data=b"x",
+                content_type="application/octet-stream",
+            )
+            if anonymous(world, username):
+                assert response.status_code == 403
+            elif not expected_note_visible(world, username, key):
+                assert response.status_code == 404, (username, key)
+            elif user.agency_id == note.owner_id:
+                assert response.status_code == 413, (username, key)
+            else:
+                assert response.status_code == 403, (username, key)
+    assert Attachment.objects.count() == len(world.attachments)
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -259,6 +315,10 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "portal:attachment-download": probe_attachment_download,
     "portal:designation-attach": probe_designation_attach,
     "portal:note-attach": probe_note_attach,
+    "api:attachment-detail": _probe_api_attachment_read("api:attachment-detail"),
+    "api:attachment-content": _probe_api_attachment_read("api:attachment-content"),
+    "api:designation-attachments": probe_api_designation_attachments,
+    "api:note-attachments": probe_api_note_attachments,
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,
 }

@@ -1,0 +1,38 @@
+"""Common parts of the REST API: errors as RFC 9457 problem details."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, detail: str, **extra: Any) -> Response:
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return Response(body, status=status, content_type=PROBLEM_JSON)
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF errors (validation, authentication, permission, not found, throttling) as problem
+    details, with field-level errors under "errors"."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        body = problem(response.status_code, str(data["detail"])).data
+    else:
+        body = problem(response.status_code, "The request is not valid.", errors=data).data
+    response.data = body
+    response.content_type = PROBLEM_JSON
+    return response
