@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from agencies.models import Agency, Role, User
 from agencies.services import agency_create, node_ensure_local, user_create
 from designations.models import Designation, Regime, SourceEntry
 from designations.services import designation_create, note_create
+from sharing.keyring import keyring_add_primary, keyring_file
 from sharing.models import Marking
 
 AGENCIES = [
@@ -46,6 +48,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, data_dir: Path, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("load_demo creates accounts with known roles; not in production")
+        if not os.getenv("ATTACHMENT_KEKS") and not keyring_file().exists():
+            # A development keyring under var/ so that attachments work at once.
+            self.stdout.write(f"Generated attachment KEK {keyring_add_primary()}")
         logins_file = settings.VAR_DIR / "demo-logins.txt"
         created = self._people()
         if created:
