@@ -6,8 +6,9 @@ and comes back through the download view, streamed and verified. In the same run
 bytes, two references:
 
 - plain copy: file to storage and storage to file, no encryption, in 64 KiB blocks like the
-  reference copy of DESIGN.md (the I/O limit; the download side saves what it receives, as a
-  client does). Copies in 1 MiB blocks are printed too, for context;
+  reference copy of DESIGN.md (the I/O limit). The copy into storage is made durable (fsync)
+  as the upload path makes each file durable before recording it; the download side saves
+  what it receives, as a client does. Copies in 1 MiB blocks are printed too, for context;
 - raw AESGCM: the cipher alone, in memory, in the same segment size (the cipher limit).
 
 Peak RSS growth is measured per phase (Linux: /proc/self/clear_refs resets the high-water mark).
@@ -57,7 +58,7 @@ from designations.models import Attachment, Regime  # noqa: E402
 from designations.services import designation_create  # noqa: E402
 from sharing.crypto import SEGMENT_SIZE  # noqa: E402
 from sharing.keyring import keyring_add_primary  # noqa: E402
-from sharing.uploads import attachment_storage  # noqa: E402
+from sharing.uploads import attachment_storage, make_durable  # noqa: E402
 
 SIZE = int(os.getenv("BENCH_ATTACHMENT_MIB", "1024")) * 1024 * 1024
 MB = 1_000_000
@@ -239,6 +240,7 @@ def main() -> None:
                 with source.open("rb") as src, storage.open("plain-copy", "wb") as dst:
                     for block in iter(lambda: src.read(chunk), b""):
                         dst.write(block)
+                    make_durable(dst)  # as the upload path does before recording the file
 
             return copy_in
 

@@ -4,6 +4,7 @@ stays at a few segments whatever the file size. The size limit is enforced while
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import unicodedata
@@ -50,6 +51,18 @@ class EncryptedUpload:
     data_key: bytes
 
 
+def make_durable(sink: Any) -> None:
+    """Flush the file to disk before its database row is committed: after a crash, a recorded
+    attachment must not point at a file the kernel had not written yet. (Object storages
+    commit on close, so only local files need this.)"""
+    sink.flush()
+    try:
+        descriptor = sink.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    os.fsync(descriptor)
+
+
 class UploadTooLarge(Exception):
     pass
 
@@ -81,6 +94,7 @@ class EncryptedWriter:
 
     def finish(self, *, file_name: str, content_type: str) -> EncryptedUpload:
         self._sink.write(self._encryptor.finish())
+        make_durable(self._sink)
         self._sink.close()
         self._sink = None
         return EncryptedUpload(
