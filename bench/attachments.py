@@ -65,6 +65,18 @@ MB = 1_000_000
 ROUNDS = int(os.getenv("BENCH_ROUNDS", "3"))
 
 
+CACHE_NOTE = "page cache dropped before each phase"
+
+
+def drop_caches() -> None:
+    global CACHE_NOTE
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3")
+    except OSError:
+        # Not root: phases may find earlier phases' pages cached, and figures vary more.
+        CACHE_NOTE = "page cache NOT dropped (needs root): expect noisier figures"
+
+
 def rss_reset() -> int:
     """Reset the peak-RSS mark; return the current RSS in bytes."""
     Path("/proc/self/clear_refs").write_text("5")
@@ -171,9 +183,11 @@ def make_source(path: Path) -> None:
 
 
 def timed(function) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    """Seconds and peak RSS growth of one phase. Dirty pages of earlier phases are flushed
-    first, so no phase pays for another's writeback."""
+    """Seconds and peak RSS growth of one phase. Dirty pages of earlier phases are flushed and
+    the page cache is dropped first (where permitted), so every phase starts cold: no phase
+    pays for another's writeback or profits from what another left in memory."""
     os.sync()
+    drop_caches()
     before = rss_reset()
     started = time.perf_counter()
     function()
@@ -279,6 +293,9 @@ def main() -> None:
             assert Attachment.objects.get().size == SIZE
             clean_up()
         seconds = {n: statistics.median(t for t, _ in values) for n, values in runs.items()}
+        for name, values in runs.items():
+            rates = ", ".join(f"{SIZE / t / MB:.0f}" for t, _ in values)
+            print(f"  {name:<7} MB/s per round: {rates}")
         upload_s, copy_in_s, download_s, copy_out_s = (
             seconds[k] for k in ("up", "cin", "down", "cout")
         )
@@ -313,8 +330,8 @@ def main() -> None:
 
     backend = settings.STORAGES["attachments"]["BACKEND"]
     print(
-        f"file: {SIZE / 2**20:.0f} MiB; median of {ROUNDS} rounds; database: {vendor}; "
-        f"storage: {backend}"
+        f"file: {SIZE / 2**20:.0f} MiB; median of {ROUNDS} rounds; {CACHE_NOTE}; "
+        f"database: {vendor}; storage: {backend}"
     )
     print(
         f"upload   (view + encrypting handler + storage): {rate(upload_s):8.0f} MB/s  "
