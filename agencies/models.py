@@ -103,3 +103,41 @@ class SharingGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApiScope(models.TextChoices):
+    READ = "read", "Read what the agency may see"
+    WRITE = "write", "Publish and amend the agency's designations, add notes and files"
+    GRANTS = "grants", "Share the agency's objects"
+
+
+class ApiClient(models.Model):
+    """A partner system acting for one agency over the REST API.
+
+    The secret is shown once at creation and stored only as a SHA-256 hash: it is 256 random
+    bits, so a slow password hash would add latency to every request without adding safety.
+    The prefix, stored in clear, finds the row without scanning.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="api_clients")
+    name = models.CharField(max_length=200)
+    scopes = models.JSONField(default=list, help_text="Any of read, write, grants")
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agency", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "name"], name="api_client_name_per_agency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.agency.code})"

@@ -53,7 +53,7 @@ def attachment_record(
                 size=upload.size,
                 sha256=upload.sha256,
                 stored_name=upload.stored_name,
-                uploaded_by=actor,
+                uploaded_by=actor if isinstance(actor, User) else None,
             )
             KeySlot.objects.create(
                 attachment=attachment,

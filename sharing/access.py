@@ -26,6 +26,7 @@ from enum import IntEnum
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.db.models import Model, Q, QuerySet, Value
 
+from agencies.api_clients import ClientPrincipal
 from agencies.models import Agency, Node, SharingGroup, User
 from designations.models import (
     Attachment,
@@ -96,7 +97,7 @@ class Audience:
 
 NOBODY = Audience()
 
-Principal = User | AnonymousUser | Agency | Node | Audience
+Principal = User | AnonymousUser | Agency | Node | Audience | ClientPrincipal
 
 
 def audience_of(principal: Principal) -> Audience:
@@ -118,6 +119,12 @@ def audience_of(principal: Principal) -> Audience:
         )
     if isinstance(principal, Agency):
         return Audience(agency_ids=frozenset([principal.pk]), may_publish=True)
+    if isinstance(principal, ClientPrincipal):
+        # An API client acts for its agency, never as a named person; writing needs the
+        # write scope.
+        return Audience(
+            agency_ids=frozenset([principal.agency_id]), may_publish=principal.may_publish
+        )
     if isinstance(principal, Node):
         # A partner node sees what its agencies may see, and nothing named for a person.
         agencies = Agency.objects.filter(home_node=principal).values_list("pk", flat=True)

@@ -109,6 +109,13 @@ def audit_record(
     """Append one entry. Inside a change's transaction it commits or rolls back with it."""
     context = _current()
     actor = actor if actor is not None else context.user
+    if actor is not None and not isinstance(actor, models.Model):
+        # An API client: named in the entry, not linked (it is not a person).
+        actor_name = actor_name or actor.get_username()
+        agency_code = getattr(actor.agency, "code", "")
+        actor = None
+    else:
+        agency_code = getattr(getattr(actor, "agency", None), "code", "")
     with transaction.atomic():
         # Lock the chain's tip: concurrent appends queue here instead of forking the chain.
         head, _created = AuditHead.objects.select_for_update().get_or_create(
@@ -120,7 +127,7 @@ def audit_record(
             action=action,
             actor=actor,
             actor_name=actor_name or (actor.get_username() if actor is not None else ""),
-            agency_code=getattr(getattr(actor, "agency", None), "code", ""),
+            agency_code=agency_code,
             object_type=obj._meta.model_name if obj is not None else "",
             object_id=str(obj.pk) if obj is not None else "",
             object_agency_code=getattr(owner, "code", ""),

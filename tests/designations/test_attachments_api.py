@@ -106,7 +106,8 @@ def test_refusals_are_problems_and_write_nothing(world: World, attachment_storag
 
     assert liaison.status_code == 403 and liaison.json()["status"] == 403
     assert other_agency.status_code == 404
-    assert anonymous.status_code == 403
+    assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"].startswith("Bearer")
     assert list(attachment_storage.iterdir()) == []
     assert AuditEntry.objects.filter(action="denied", actor_name="c_liaison").exists()
 

@@ -210,7 +210,7 @@ def _probe_api_attachment_read(route: str) -> Callable:
         for name, attachment in world.attachments.items():
             response = client.get(reverse(route, args=[attachment.pk]))
             if anonymous(world, username):
-                assert response.status_code == 403  # no credentials: refused outright
+                assert response.status_code == 401  # no credentials: challenged
             elif expected_to_download(world, username, specs[name]):
                 assert response.status_code == 200, (username, name)
             else:
@@ -230,7 +230,7 @@ def probe_api_designation_attachments(world: World, username: str, client: Clien
                 content_type="application/octet-stream",
             )
             if anonymous(world, username):
-                assert response.status_code == 403
+                assert response.status_code == 401
             elif not expected_to_see(world, username, spec):
                 assert response.status_code == 404, (username, spec.designation.name)
             elif expected_to_attach(world, username, spec):
@@ -250,7 +250,7 @@ def probe_api_note_attachments(world: World, username: str, client: Client) -> N
                 content_type="application/octet-stream",
             )
             if anonymous(world, username):
-                assert response.status_code == 403
+                assert response.status_code == 401
             elif not expected_note_visible(world, username, key):
                 assert response.status_code == 404, (username, key)
             elif user.agency_id == note.owner_id:
