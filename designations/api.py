@@ -7,15 +7,21 @@ from __future__ import annotations
 from email.message import Message
 from uuid import UUID
 
+from django.http import Http404
 from django.urls import path, reverse
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.api_clients import ClientPrincipal
 from designations.attachments import attachment_record
+from designations.data import designation_data
 from designations.downloads import attachment_response
 from designations.models import Attachment, Designation, IntelligenceNote
+from designations.selectors import DesignationFilters, designation_get, designation_search
 from sharing import access
 from sharing.access import Level
 from sharing.api import problem
@@ -140,7 +146,136 @@ class AttachmentContent(APIView):
             )
 
 
+class DesignationSummarySerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.code")
+    regime = serializers.CharField(source="regime.code")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Designation
+        fields = [
+            "id",
+            "name",
+            "reference_number",
+            "subject_kind",
+            "owner",
+            "regime",
+            "status",
+            "marking",
+            "version",
+            "listed_on",
+            "delisted_on",
+            "updated_at",
+            "url",
+        ]
+
+    def get_url(self, designation: Designation) -> str:
+        return reverse("api:designation-detail", args=[designation.pk])
+
+
+class DesignationCursor(CursorPagination):
+    """Stable order (by id, which never changes) so that pages neither skip nor repeat rows
+    while designations are being amended."""
+
+    ordering = "id"
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+class DesignationList(APIView):
+    """Designations the caller may see: search by name, alias or reference (`q`), filter by
+    `regime` (id), `kind`, `status`, `agency` (code) and `changed_since` (ISO timestamp)."""
+
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        filters = DesignationFilters(
+            query=params.get("q", "")[:200],
+            regime=params.get("regime", ""),
+            kind=params.get("kind", ""),
+            status=params.get("status", ""),
+            agency=params.get("agency", ""),
+        )
+        designations = designation_search(user=request.user, filters=filters)
+        if changed_since := params.get("changed_since"):
+            moment = parse_datetime(changed_since)
+            if moment is None:
+                return problem(
+                    400,
+                    "changed_since must be an ISO 8601 timestamp.",
+                    errors={"changed_since": ["Not a timestamp."]},
+                )
+            designations = designations.filter(updated_at__gte=moment)
+        paginator = DesignationCursor()
+        page = paginator.paginate_queryset(designations.order_by("id"), request, view=self)
+        return paginator.get_paginated_response(DesignationSummarySerializer(page, many=True).data)
+
+
+def _etag(designation: Designation) -> str:
+    return f'"{designation.pk}-v{designation.version}"'
+
+
+class DesignationDetail(APIView):
+    """Everything about one designation; its ETag is its version."""
+
+    def get(self, request: Request, designation_id: UUID) -> Response:
+        try:
+            designation = designation_get(user=request.user, designation_id=designation_id)
+        except Http404:
+            return _denied(request, designation_id, "view")
+        etag = _etag(designation)
+        if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+            return Response(status=304, headers={"ETag": etag})
+        body = {
+            "id": str(designation.pk),
+            "owner": designation.owner.code,
+            "version": designation.version,
+            **designation_data(designation),
+            "history": [
+                {
+                    "version": v.version,
+                    "status": v.status,
+                    "changed_fields": v.changed_fields,
+                    "reason": v.reason,
+                    "at": v.created_at.isoformat(),
+                }
+                for v in designation.history.all()
+            ],
+            "source": (
+                {
+                    "publisher": designation.source.publisher,
+                    "source_id": designation.source.source_id,
+                    "reference_number": designation.source.reference_number,
+                }
+                if hasattr(designation, "source")
+                else None
+            ),
+        }
+        return Response(body, headers={"ETag": etag})
+
+
+class Me(APIView):
+    """Who the caller is, for which agency, with which rights."""
+
+    def get(self, request: Request) -> Response:
+        principal = request.user
+        agency = principal.agency
+        body = {
+            "kind": "api_client" if isinstance(principal, ClientPrincipal) else "person",
+            "name": principal.get_username(),
+            "agency": {"code": agency.code, "name": agency.name} if agency else None,
+            "role": principal.role if agency else "site_admin",
+            "scopes": principal.client.scopes if isinstance(principal, ClientPrincipal) else [],
+        }
+        return Response(body)
+
+
 urlpatterns = [
+    path("me", Me.as_view(), name="me"),
+    path("designations", DesignationList.as_view(), name="designation-list"),
+    path(
+        "designations/<uuid:designation_id>", DesignationDetail.as_view(), name="designation-detail"
+    ),
     path(
         "designations/<uuid:object_id>/attachments",
         DesignationAttachmentUpload.as_view(),

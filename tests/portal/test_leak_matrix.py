@@ -260,6 +260,48 @@ def probe_api_note_attachments(world: World, username: str, client: Client) -> N
     assert Attachment.objects.count() == len(world.attachments)
 
 
+def probe_api_me(world: World, username: str, client: Client) -> None:
+    response = client.get(reverse("api:me"))
+    if anonymous(world, username):
+        assert response.status_code == 401
+        return
+    body = response.json()
+    user = world.users[username]
+    assert body["name"] == username
+    assert body["agency"] == (
+        {"code": user.agency.code, "name": user.agency.name} if user.agency else None
+    )
+
+
+def probe_api_designation_list(world: World, username: str, client: Client) -> None:
+    if anonymous(world, username):
+        assert client.get(reverse("api:designation-list")).status_code == 401
+        return
+    for params in [f"q={TOKEN}", "", f"q={TOKEN}&agency=A"]:
+        names: list[str] = []
+        url = f"{reverse('api:designation-list')}?{params}&page_size=7"
+        while url:
+            page = client.get(url).json()
+            names += [row["name"] for row in page["results"]]
+            url = page["next"]
+        assert len(names) == len(set(names))  # no row twice across pages
+        assert set(names) == visible_names(world, username), (username, params)
+    empty = client.get(reverse("api:designation-list"), {"agency": "B"}).json()
+    assert empty["results"] == []
+
+
+def probe_api_designation_detail(world: World, username: str, client: Client) -> None:
+    for spec in world.specs:
+        response = client.get(reverse("api:designation-detail", args=[spec.designation.pk]))
+        if anonymous(world, username):
+            assert response.status_code == 401
+        elif expected_to_see(world, username, spec):
+            assert response.status_code == 200, (username, spec.designation.name)
+            assert response.json()["name"] == spec.designation.name
+        else:
+            assert response.status_code == 404, (username, spec.designation.name)
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -315,6 +357,9 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "portal:attachment-download": probe_attachment_download,
     "portal:designation-attach": probe_designation_attach,
     "portal:note-attach": probe_note_attach,
+    "api:me": probe_api_me,
+    "api:designation-list": probe_api_designation_list,
+    "api:designation-detail": probe_api_designation_detail,
     "api:attachment-detail": _probe_api_attachment_read("api:attachment-detail"),
     "api:attachment-content": _probe_api_attachment_read("api:attachment-content"),
     "api:designation-attachments": probe_api_designation_attachments,
