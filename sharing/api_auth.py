@@ -3,9 +3,11 @@ imports DRF's views: DRF loads these classes while its views module is still imp
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
 
 from agencies.api_clients import ClientPrincipal, InvalidToken, api_client_authenticate
 
@@ -42,3 +44,24 @@ class HasScope(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return principal.has_scope("read")
         return principal.has_scope(getattr(view, "write_scope", "write"))
+
+
+class ClientRateThrottle(SimpleRateThrottle):
+    """Requests per API client (or per signed-in person, or per address), API_RATE each;
+    over it: 429 with Retry-After. Counts live in the cache: set CACHE_URL to Redis so that
+    all web processes share them."""
+
+    scope = "client"
+
+    def get_rate(self) -> str:
+        return settings.API_RATE  # read per request, so an operator's change needs no restart
+
+    def get_cache_key(self, request: Request, view: object) -> str:
+        principal = request.user
+        if isinstance(principal, ClientPrincipal):
+            ident = f"client:{principal.client.pk}"
+        elif principal is not None and principal.is_authenticated:
+            ident = f"user:{principal.pk}"
+        else:
+            ident = f"address:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

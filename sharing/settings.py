@@ -218,6 +218,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sharing.api_auth.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["sharing.api_auth.ClientRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "sharing.api.problem_exception_handler",
 }
@@ -257,3 +258,15 @@ ATTACHMENT_KEYRING_FILE = Path(os.getenv("ATTACHMENT_KEYRING_FILE", VAR_DIR / "k
 # Only the in-memory handler for ordinary uploads: Django's default would spool uploads over
 # 2.5 MB to a plaintext temporary file. Attachment views install the encrypting handler.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+
+# API rate per client (or person), e.g. "600/minute". Counters live in the cache: a local
+# memory cache per process by default, Redis (CACHE_URL=redis://...) to share them.
+API_RATE = os.getenv("API_RATE", "600/minute")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["CACHE_URL"],
+    }
+    if os.getenv("CACHE_URL")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}

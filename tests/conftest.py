@@ -93,3 +93,13 @@ def attachment_storage(settings, tmp_path, monkeypatch):
     settings.ATTACHMENT_KEYRING_FILE = tmp_path / "keyring.json"
     keyring_add_primary()
     return location
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """API rate counters live in the cache; ids repeat between tests, counters must not."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -185,3 +185,20 @@ def test_changed_since_filters_and_a_bad_timestamp_is_a_problem(world: World) ->
     bad = api.get(LIST, {"changed_since": "yesterday"})
     assert bad.status_code == 400
     assert bad.json()["errors"] == {"changed_since": ["Not a timestamp."]}
+
+
+def test_each_client_is_throttled_with_retry_after(world: World, settings) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_RATE = "3/minute"
+    first, second = bearer(token_for(world)), bearer(token_for(world, admin="a_admin"))
+
+    statuses = [first.get(LIST).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    limited = first.get(LIST)
+    assert int(limited["Retry-After"]) > 0
+    assert limited["Content-Type"] == "application/problem+json"
+    assert second.get(LIST).status_code == 200  # another client has its own budget
+    cache.clear()
