@@ -17,17 +17,25 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.api_clients import ClientPrincipal
+from designations.api_serializers import DesignationAmend, DesignationCreate, DesignationDelist
 from designations.attachments import attachment_record
 from designations.data import designation_data
 from designations.downloads import attachment_response
-from designations.models import Attachment, Designation, IntelligenceNote
+from designations.models import Attachment, Designation, IntelligenceNote, Regime
 from designations.selectors import DesignationFilters, designation_get, designation_search
+from designations.services import (
+    StaleVersion,
+    designation_amend,
+    designation_create,
+    designation_delist,
+)
 from sharing import access
 from sharing.access import Level
 from sharing.api import problem
 from sharing.audit import audit_record
 from sharing.crypto import IntegrityError, KeyUnavailable
-from sharing.models import AuditAction
+from sharing.idempotency import Answer, KeyInFlight, KeyReused, idempotent
+from sharing.models import AuditAction, Marking
 from sharing.uploads import UploadTooLarge, receive_raw_upload
 
 app_name = "api"
@@ -184,10 +192,53 @@ class DesignationCursor(CursorPagination):
 
 
 class DesignationList(APIView):
-    """Designations the caller may see: search by name, alias or reference (`q`), filter by
-    `regime` (id), `kind`, `status`, `agency` (code) and `changed_since` (ISO timestamp)."""
+    def post(self, request: Request) -> Response:
+        """Publish a designation of your agency. Send an Idempotency-Key to retry safely."""
+        serializer = DesignationCreate(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.to_data()
+        regime = Regime.objects.filter(
+            owner_id=getattr(request.user, "agency_id", None), code=data.pop("regime")
+        ).first()
+        if regime is None:
+            return problem(
+                400,
+                "The request is not valid.",
+                errors={"regime": ["Not one of your agency's regimes."]},
+            )
+        marking = data.pop("marking", Marking.AMBER)
+
+        def create() -> Answer:
+            designation = designation_create(
+                actor=request.user, regime=regime, data=data, marking=marking
+            )
+            return Answer(
+                201,
+                _detail_body(designation),
+                reverse("api:designation-detail", args=[designation.pk]),
+            )
+
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            answer, replay = create(), False
+        else:
+            try:
+                answer, replay = idempotent(
+                    principal=request.user, key=key[:200], request_body=request.data, create=create
+                )
+            except KeyReused:
+                return problem(422, "This Idempotency-Key was used with another request body.")
+            except KeyInFlight:
+                return problem(409, "A request with this Idempotency-Key is in progress; retry.")
+        response = Response(answer.body, status=answer.status)
+        response["Location"] = answer.location
+        if replay:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
     def get(self, request: Request) -> Response:
+        """Designations the caller may see: search by name, alias or reference (`q`), filter
+        by `regime` (id), `kind`, `status`, `agency` (code), `changed_since` (ISO timestamp)."""
         params = request.query_params
         filters = DesignationFilters(
             query=params.get("q", "")[:200],
@@ -215,6 +266,63 @@ def _etag(designation: Designation) -> str:
     return f'"{designation.pk}-v{designation.version}"'
 
 
+def _detail_body(designation: Designation) -> dict[str, object]:
+    return {
+        "id": str(designation.pk),
+        "owner": designation.owner.code,
+        "version": designation.version,
+        **designation_data(designation),
+        "history": [
+            {
+                "version": v.version,
+                "status": v.status,
+                "changed_fields": v.changed_fields,
+                "reason": v.reason,
+                "at": v.created_at.isoformat(),
+            }
+            for v in designation.history.order_by("-version")
+        ],
+        "source": (
+            {
+                "publisher": designation.source.publisher,
+                "source_id": designation.source.source_id,
+                "reference_number": designation.source.reference_number,
+            }
+            if hasattr(designation, "source")
+            else None
+        ),
+    }
+
+
+def _expected_version(request: Request, designation: Designation) -> int | Response:
+    """If-Match is required on writes: 428 without it, 412 when it names another version."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        return problem(428, "Send If-Match with the designation's ETag (its current version).")
+    if header != _etag(designation):
+        return problem(
+            412,
+            "The designation has changed since you read it; read it again.",
+            current_etag=_etag(designation),
+        )
+    return designation.version
+
+
+def _writable(request: Request, designation_id: UUID) -> Designation | Response:
+    designation = (
+        access.designations_for(request.user)
+        .select_related("owner")
+        .filter(pk=designation_id)
+        .first()
+    )
+    if designation is None:
+        return _denied(request, designation_id, "change")
+    if not access.may(request.user, Level.CHANGE, designation):
+        audit_record(AuditAction.DENIED, obj=designation, detail={"attempt": "change"})
+        return problem(403, "Only a publisher of the owner agency may change this designation.")
+    return designation
+
+
 class DesignationDetail(APIView):
     """Everything about one designation; its ETag is its version."""
 
@@ -226,32 +334,54 @@ class DesignationDetail(APIView):
         etag = _etag(designation)
         if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
             return Response(status=304, headers={"ETag": etag})
-        body = {
-            "id": str(designation.pk),
-            "owner": designation.owner.code,
-            "version": designation.version,
-            **designation_data(designation),
-            "history": [
-                {
-                    "version": v.version,
-                    "status": v.status,
-                    "changed_fields": v.changed_fields,
-                    "reason": v.reason,
-                    "at": v.created_at.isoformat(),
-                }
-                for v in designation.history.all()
-            ],
-            "source": (
-                {
-                    "publisher": designation.source.publisher,
-                    "source_id": designation.source.source_id,
-                    "reference_number": designation.source.reference_number,
-                }
-                if hasattr(designation, "source")
-                else None
-            ),
-        }
-        return Response(body, headers={"ETag": etag})
+        return Response(_detail_body(designation), headers={"ETag": etag})
+
+    def patch(self, request: Request, designation_id: UUID) -> Response:
+        """Amend: send only the fields that change, a `reason`, and If-Match."""
+        designation = _writable(request, designation_id)
+        if isinstance(designation, Response):
+            return designation
+        expected = _expected_version(request, designation)
+        if isinstance(expected, Response):
+            return expected
+        serializer = DesignationAmend(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = serializer.to_data()
+        reason = changes.pop("reason")
+        try:
+            designation = designation_amend(
+                actor=request.user,
+                designation=designation,
+                changes=changes,
+                reason=reason,
+                expected_version=expected,
+            )
+        except StaleVersion as error:
+            return problem(412, str(error))
+        return Response(_detail_body(designation), headers={"ETag": _etag(designation)})
+
+
+class DesignationDelistView(APIView):
+    def post(self, request: Request, designation_id: UUID) -> Response:
+        designation = _writable(request, designation_id)
+        if isinstance(designation, Response):
+            return designation
+        expected = _expected_version(request, designation)
+        if isinstance(expected, Response):
+            return expected
+        serializer = DesignationDelist(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            designation = designation_delist(
+                actor=request.user,
+                designation=designation,
+                reason=serializer.validated_data["reason"],
+                delisted_on=serializer.validated_data.get("delisted_on"),
+                expected_version=expected,
+            )
+        except StaleVersion as error:
+            return problem(412, str(error))
+        return Response(_detail_body(designation), headers={"ETag": _etag(designation)})
 
 
 class Me(APIView):
@@ -275,6 +405,11 @@ urlpatterns = [
     path("designations", DesignationList.as_view(), name="designation-list"),
     path(
         "designations/<uuid:designation_id>", DesignationDetail.as_view(), name="designation-detail"
+    ),
+    path(
+        "designations/<uuid:designation_id>/delist",
+        DesignationDelistView.as_view(),
+        name="designation-delist",
     ),
     path(
         "designations/<uuid:object_id>/attachments",

@@ -259,6 +259,8 @@ class DesignationVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
     actor_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True)
+    # Who, when it is not a person of this node (an API client, a list import).
+    actor_name = models.CharField(max_length=200, blank=True)
     publication = models.ForeignKey(
         "ListPublication",
         on_delete=models.PROTECT,

@@ -71,7 +71,8 @@ def record_version(
         status=designation.status,
         snapshot=data,
         changed_fields=changed_fields(previous, data),
-        actor=actor,
+        actor=actor if isinstance(actor, User) else None,
+        actor_name=actor.get_username() if actor is not None else "",
         actor_agency=actor.agency if actor else designation.owner,
         publication=publication,
         reason=reason,
@@ -119,6 +120,8 @@ def designation_create(
     _require_publisher(actor, agency)
     if regime.owner_id != agency.pk:
         raise ValidationError({"regime": "Use one of your agency's regimes."})
+    if marking == Marking.RED and not isinstance(actor, User):
+        raise ValidationError({"marking": "TLP:RED names people; publish it in the portal."})
     if not data.get("name"):
         raise ValidationError({"name": "A designation needs a name."})
     designation = Designation(owner=agency, regime=regime, marking=marking, status=status)
@@ -144,8 +147,25 @@ def designation_create(
     return designation
 
 
+class StaleVersion(Exception):
+    """The caller changed a version that is no longer the current one."""
+
+
+def _check_version(designation: Designation, expected_version: int | None) -> None:
+    if expected_version is not None and designation.version != expected_version:
+        raise StaleVersion(
+            f"version {expected_version} is not current (the designation is at version "
+            f"{designation.version})"
+        )
+
+
 def designation_amend(
-    *, actor: User, designation: Designation, changes: dict[str, Any], reason: str
+    *,
+    actor: User,
+    designation: Designation,
+    changes: dict[str, Any],
+    reason: str,
+    expected_version: int | None = None,
 ) -> Designation:
     # Checked before the transaction, so that the audited denial is not rolled back with it.
     _require_change(actor, designation)
@@ -157,6 +177,7 @@ def designation_amend(
     with transaction.atomic():
         # Lock the row: two amendments must not both raise the version from the same value.
         designation = Designation.objects.select_for_update().get(pk=designation.pk)
+        _check_version(designation, expected_version)
         previous = designation_data(designation)
         apply_scalars(designation, changes)
         designation.version += 1
@@ -176,11 +197,17 @@ def designation_amend(
 
 
 def designation_delist(
-    *, actor: User, designation: Designation, reason: str, delisted_on: dt.date | None = None
+    *,
+    actor: User,
+    designation: Designation,
+    reason: str,
+    delisted_on: dt.date | None = None,
+    expected_version: int | None = None,
 ) -> Designation:
     _require_change(actor, designation)
     with transaction.atomic():
         designation = Designation.objects.select_for_update().get(pk=designation.pk)
+        _check_version(designation, expected_version)
         if designation.status == DesignationStatus.DELISTED:
             raise ValidationError("The designation is already delisted.")
         previous = designation_data(designation)

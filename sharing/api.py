@@ -5,6 +5,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -25,6 +27,11 @@ def problem(status: int, detail: str, **extra: Any) -> Response:
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF errors (validation, authentication, permission, not found, throttling) as problem
     details, with field-level errors under "errors"."""
+    if isinstance(exc, DjangoValidationError):
+        # Services raise Django's ValidationError: a 400 with the same field-level detail.
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None

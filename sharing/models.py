@@ -134,3 +134,25 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain tip {self.last_hash[:12]}"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer to a create sent with an Idempotency-Key: a retry with the same key and body
+    gets the same answer instead of a second object."""
+
+    principal = models.CharField(max_length=120)
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    location = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Two concurrent retries: the second insert fails and reads the first's answer.
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"

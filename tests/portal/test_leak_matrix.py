@@ -288,11 +288,21 @@ def probe_api_designation_list(world: World, username: str, client: Client) -> N
         assert set(names) == visible_names(world, username), (username, params)
     empty = client.get(reverse("api:designation-list"), {"agency": "B"}).json()
     assert empty["results"] == []
+    # A create with a regime that is not the caller's: refused, nothing written.
+    count = type(world.specs[0].designation).objects.count()
+    response = client.post(
+        reverse("api:designation-list"),
+        {"regime": "NOPE", "name": "x", "subject_kind": "person"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert type(world.specs[0].designation).objects.count() == count
 
 
 def probe_api_designation_detail(world: World, username: str, client: Client) -> None:
     for spec in world.specs:
-        response = client.get(reverse("api:designation-detail", args=[spec.designation.pk]))
+        url = reverse("api:designation-detail", args=[spec.designation.pk])
+        response = client.get(url)
         if anonymous(world, username):
             assert response.status_code == 401
         elif expected_to_see(world, username, spec):
@@ -300,6 +310,31 @@ def probe_api_designation_detail(world: World, username: str, client: Client) ->
             assert response.json()["name"] == spec.designation.name
         else:
             assert response.status_code == 404, (username, spec.designation.name)
+        before = type(spec.designation).objects.get(pk=spec.designation.pk).version
+        response = client.patch(url, {}, content_type="application/json")
+        _assert_change_refused(world, username, spec, response, before)
+
+
+def _assert_change_refused(world: World, username: str, spec, response, before: int) -> None:  # type: ignore[no-untyped-def]
+    """A write without If-Match: whoever may change it is asked for the precondition (428),
+    nobody else learns more than the read path tells; nothing changes."""
+    if anonymous(world, username):
+        assert response.status_code == 401
+    elif not expected_to_see(world, username, spec):
+        assert response.status_code == 404, (username, spec.designation.name)
+    elif expected_to_attach(world, username, spec):  # the change level
+        assert response.status_code == 428, (username, spec.designation.name)
+    else:
+        assert response.status_code == 403, (username, spec.designation.name)
+    assert type(spec.designation).objects.get(pk=spec.designation.pk).version == before
+
+
+def probe_api_designation_delist(world: World, username: str, client: Client) -> None:
+    for spec in world.specs:
+        url = reverse("api:designation-delist", args=[spec.designation.pk])
+        before = type(spec.designation).objects.get(pk=spec.designation.pk).version
+        response = client.post(url, {"reason": "probe"}, content_type="application/json")
+        _assert_change_refused(world, username, spec, response, before)
 
 
 def probe_audit_log(world: World, username: str, client: Client) -> None:
@@ -360,6 +395,7 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:me": probe_api_me,
     "api:designation-list": probe_api_designation_list,
     "api:designation-detail": probe_api_designation_detail,
+    "api:designation-delist": probe_api_designation_delist,
     "api:attachment-detail": _probe_api_attachment_read("api:attachment-detail"),
     "api:attachment-content": _probe_api_attachment_read("api:attachment-content"),
     "api:designation-attachments": probe_api_designation_attachments,

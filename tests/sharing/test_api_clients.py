@@ -202,3 +202,121 @@ def test_each_client_is_throttled_with_retry_after(world: World, settings) -> No
     assert limited["Content-Type"] == "application/problem+json"
     assert second.get(LIST).status_code == 200  # another client has its own budget
     cache.clear()
+
+
+def new_designation(**extra) -> dict:
+    return {
+        "regime": "TEST",
+        "name": "Volkov Shipping LLC",
+        "subject_kind": "organisation",
+        "names": [{"kind": "alias", "full_name": "Wolf Maritime"}],
+        "identifiers": [{"kind": "imo", "number": "9123456"}],
+        "listed_on": "2026-11-01",
+        "marking": "AMBER",
+        **extra,
+    }
+
+
+def test_publish_through_the_api_with_an_idempotency_key(world: World) -> None:
+    api = bearer(token_for(world, admin="a_admin", scopes=("read", "write")))
+    headers = {"Idempotency-Key": "create-volkov-1"}
+
+    first = api.post(LIST, new_designation(), content_type="application/json", headers=headers)
+    again = api.post(LIST, new_designation(), content_type="application/json", headers=headers)
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    body = first.json()
+    assert (body["owner"], body["version"], body["marking"]) == ("A", 1, "AMBER")
+    assert body["identifiers"][0]["number"] == "9123456"
+    from designations.models import Designation
+
+    assert Designation.objects.filter(name="Volkov Shipping LLC").count() == 1
+    version = Designation.objects.get(name="Volkov Shipping LLC").history.get()
+    assert version.actor is None and version.actor_name == "api-client:screening-2-30"
+
+    reused = api.post(
+        LIST, new_designation(name="Other"), content_type="application/json", headers=headers
+    )
+    assert reused.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (new_designation(colour="red"), "colour"),
+        (new_designation(subject_kind="dragon"), "subject_kind"),
+        (new_designation(regime="NOPE"), "regime"),
+        (new_designation(names=[{"kind": "alias"}]), "names"),
+        (new_designation(listed_on="yesterday"), "listed_on"),
+        (new_designation(marking="RED"), "marking"),
+    ],
+)
+def test_malformed_creates_are_400_with_the_field_and_write_nothing(world, body, field) -> None:
+    from designations.models import Designation
+
+    count = Designation.objects.count()
+    api = bearer(token_for(world, admin="a_admin", scopes=("read", "write")))
+    response = api.post(LIST, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert field in response.json()["errors"]
+    assert Designation.objects.count() == count
+
+
+def test_amend_needs_if_match_and_refuses_a_stale_version(world: World) -> None:
+    spec = next(s for s in world.specs if s.designation.name == "AMBER shared with none")
+    api = bearer(token_for(world, admin="a_admin", scopes=("read", "write")))
+    url = reverse("api:designation-detail", args=[spec.designation.pk])
+    etag = api.get(url)["ETag"]
+    change = {"reasons": "Controls the vessel fleet", "reason": "new evidence"}
+
+    missing = api.patch(url, change, content_type="application/json")
+    done = api.patch(url, change, content_type="application/json", headers={"If-Match": etag})
+    stale = api.patch(url, change, content_type="application/json", headers={"If-Match": etag})
+
+    assert missing.status_code == 428
+    assert done.status_code == 200 and done.json()["reasons"] == "Controls the vessel fleet"
+    assert done["ETag"] != etag
+    assert stale.status_code == 412 and stale.json()["current_etag"] == done["ETag"]
+    no_reason = api.patch(
+        url, {"reasons": "x"}, content_type="application/json", headers={"If-Match": done["ETag"]}
+    )
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["errors"]
+
+
+def test_delist_through_the_api(world: World) -> None:
+    spec = next(s for s in world.specs if s.designation.name == "CLEAR shared with none")
+    api = bearer(token_for(world, admin="a_admin", scopes=("read", "write")))
+    url = reverse("api:designation-detail", args=[spec.designation.pk])
+    response = api.post(
+        reverse("api:designation-delist", args=[spec.designation.pk]),
+        {"reason": "court ruling"},
+        content_type="application/json",
+        headers={"If-Match": api.get(url)["ETag"]},
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "delisted"
+
+
+def test_other_agencies_cannot_amend(world: World) -> None:
+    spec = next(s for s in world.specs if s.designation.name == "CLEAR shared with none")
+    api = bearer(token_for(world, admin="b_admin", scopes=("read", "write")))
+    url = reverse("api:designation-detail", args=[spec.designation.pk])
+    response = api.patch(
+        url,
+        {"reasons": "x", "reason": "y"},
+        content_type="application/json",
+        headers={"If-Match": api.get(url)["ETag"]},
+    )
+    assert response.status_code == 403
+    hidden = next(s for s in world.specs if s.designation.name == "AMBER shared with none")
+    assert (
+        api.patch(
+            reverse("api:designation-detail", args=[hidden.designation.pk]),
+            {},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
