@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
-from agencies.models import Agency, Node, SharingGroup, User
+from agencies.models import Agency, ApiClient, Node, SharingGroup, User
 from agencies.services import sharing_group_create
 
 
@@ -50,3 +51,27 @@ class SharingGroupAdmin(admin.ModelAdmin):
             obj.pk, obj.group, obj.owner_node = created.pk, created.group, created.owner_node
             obj._state.adding = False
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Agency admins create clients in the portal (the token is shown there once); site
+    administrators see them here and can revoke them."""
+
+    list_display = ["name", "agency", "scopes", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["agency"]
+    readonly_fields = [
+        "agency",
+        "name",
+        "scopes",
+        "prefix",
+        "secret_hash",
+        "expires_at",
+        "last_used_at",
+        "created_by",
+        "created_at",
+    ]
+    fields = [*readonly_fields, "revoked_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from agencies import views as agency_views
 from sharing import views as sharing_views
 
 urlpatterns = [
@@ -13,6 +14,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designations/", include("designations.urls")),
     path("audit/", sharing_views.audit_log, name="audit-log"),
+    path("api-clients/", agency_views.api_clients, name="api-clients"),
+    path(
+        "api-clients/<uuid:client_id>/revoke/",
+        agency_views.api_client_revoke_view,
+        name="api-client-revoke",
+    ),
     path("api/v1/", include("designations.api")),
     path("admin/", admin.site.urls),
 ]

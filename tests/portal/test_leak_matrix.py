@@ -8,12 +8,14 @@ fails `test_every_route_is_in_the_leak_matrix`, so no page or endpoint is added 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from designations.models import Attachment
 from sharing.models import AuditEntry
@@ -337,6 +339,51 @@ def probe_api_designation_delist(world: World, username: str, client: Client) ->
         _assert_change_refused(world, username, spec, response, before)
 
 
+def probe_api_clients(world: World, username: str, client: Client) -> None:
+    from agencies.api_clients import api_client_create
+    from agencies.models import ApiClient
+
+    if not ApiClient.objects.exists():
+        for admin in ("a_admin", "b_admin"):
+            api_client_create(
+                actor=world.users[admin],
+                name=f"system of {admin}",
+                scopes=["read"],
+                expires_at=timezone.now() + dt.timedelta(days=9),
+            )
+    response = client.get(reverse("api-clients"))
+    if anonymous(world, username):
+        assert_sent_to_login(response)
+    elif username in {"a_admin", "b_admin"}:
+        agency = world.users[username].agency
+        assert [c.agency for c in response.context["clients"]] == [agency]
+        assert response["Cache-Control"] == "no-store"
+    else:
+        assert response.status_code == 403
+
+
+def probe_api_client_revoke(world: World, username: str, client: Client) -> None:
+    from agencies.api_clients import api_client_create
+    from agencies.models import ApiClient
+
+    target, _token = api_client_create(
+        actor=world.users["a_admin"],
+        name=f"revocable by {username}",
+        scopes=["read"],
+        expires_at=timezone.now() + dt.timedelta(days=9),
+    )
+    response = client.post(reverse("api-client-revoke", args=[target.pk]))
+    revoked = ApiClient.objects.get(pk=target.pk).revoked_at is not None
+    if anonymous(world, username):
+        assert_sent_to_login(response)
+    elif username == "a_admin":
+        assert response.status_code == 302 and revoked
+    elif username == "b_admin":
+        assert response.status_code == 404 and not revoked  # another agency's: not found
+    else:
+        assert response.status_code == 403 and not revoked
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -400,6 +447,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:attachment-content": _probe_api_attachment_read("api:attachment-content"),
     "api:designation-attachments": probe_api_designation_attachments,
     "api:note-attachments": probe_api_note_attachments,
+    "api-clients": probe_api_clients,
+    "api-client-revoke": probe_api_client_revoke,
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,
 }

@@ -320,3 +320,36 @@ def test_other_agencies_cannot_amend(world: World) -> None:
         ).status_code
         == 404
     )
+
+
+def test_an_agency_admin_creates_a_client_in_the_portal_and_sees_the_token_once(
+    world: World,
+) -> None:
+    portal = Client()
+    portal.force_login(world.users["b_admin"])
+    page = portal.post(
+        reverse("api-clients"),
+        {
+            "name": "Bank screening engine",
+            "scopes": ["read"],
+            "expires_on": (timezone.now() + dt.timedelta(days=60)).date().isoformat(),
+        },
+    )
+    token = page.context["token"]
+    assert token.startswith("sx_") and token.encode() in page.content
+    assert bearer(token).get(LIST).status_code == 200
+    again = portal.get(reverse("api-clients"))
+    assert token.encode() not in again.content  # never shown again
+    assert b"Bank screening engine" in again.content
+
+    bad = portal.post(
+        reverse("api-clients"),
+        {
+            "name": "Too long",
+            "scopes": ["read"],
+            "expires_on": (timezone.now() + dt.timedelta(days=900)).date().isoformat(),
+        },
+    )
+    assert bad.context["token"] is None
+    assert "within the next 13 months" in str(bad.context["form"].errors)
+    assert ApiClient.objects.count() == 1
