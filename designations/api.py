@@ -10,6 +10,8 @@ from uuid import UUID
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -17,6 +19,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.api_clients import ClientPrincipal
+from designations.api_schema import (
+    CONTENT_DISPOSITION,
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    LIST_FILTERS,
+    ME,
+    DesignationDetailSerializer,
+    problems,
+)
 from designations.api_serializers import DesignationAmend, DesignationCreate, DesignationDelist
 from designations.attachments import attachment_record
 from designations.data import designation_data
@@ -90,6 +101,11 @@ class AttachmentUpload(APIView):
     parser_classes: list = []  # the body is not parsed: it is the file
     model: type[Designation] | type[IntelligenceNote]
 
+    @extend_schema(
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        parameters=[CONTENT_DISPOSITION],
+        responses={201: AttachmentSerializer, **problems(400, 401, 403, 404, 413)},
+    )
     def post(self, request: Request, object_id: UUID) -> Response:
         parent = access.objects_for(request.user, self.model).filter(pk=object_id).first()
         if parent is None:
@@ -131,6 +147,7 @@ def _downloadable(request: Request, attachment_id: UUID) -> Attachment | None:
 
 
 class AttachmentDetail(APIView):
+    @extend_schema(responses={200: AttachmentSerializer, **problems(401, 404)})
     def get(self, request: Request, attachment_id: UUID) -> Response:
         attachment = _downloadable(request, attachment_id)
         if attachment is None:
@@ -139,6 +156,12 @@ class AttachmentDetail(APIView):
 
 
 class AttachmentContent(APIView):
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **problems(401, 404, 500),
+        },
+    )
     def get(self, request: Request, attachment_id: UUID):  # type: ignore[no-untyped-def]
         attachment = _downloadable(request, attachment_id)
         if attachment is None:
@@ -181,6 +204,12 @@ class DesignationSummarySerializer(serializers.ModelSerializer):
         return reverse("api:designation-detail", args=[designation.pk])
 
 
+class DesignationPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DesignationSummarySerializer(many=True)
+
+
 class DesignationCursor(CursorPagination):
     """Stable order (by id, which never changes) so that pages neither skip nor repeat rows
     while designations are being amended."""
@@ -192,6 +221,12 @@ class DesignationCursor(CursorPagination):
 
 
 class DesignationList(APIView):
+    @extend_schema(
+        operation_id="designations_create",
+        request=DesignationCreate,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: DesignationDetailSerializer, **problems(400, 401, 403, 409, 422)},
+    )
     def post(self, request: Request) -> Response:
         """Publish a designation of your agency. Send an Idempotency-Key to retry safely."""
         serializer = DesignationCreate(data=request.data)
@@ -236,6 +271,11 @@ class DesignationList(APIView):
             response["Idempotent-Replayed"] = "true"
         return response
 
+    @extend_schema(
+        operation_id="designations_list",
+        parameters=LIST_FILTERS,
+        responses={200: DesignationPageSerializer, **problems(400, 401, 403)},
+    )
     def get(self, request: Request) -> Response:
         """Designations the caller may see: search by name, alias or reference (`q`), filter
         by `regime` (id), `kind`, `status`, `agency` (code), `changed_since` (ISO timestamp)."""
@@ -326,6 +366,10 @@ def _writable(request: Request, designation_id: UUID) -> Designation | Response:
 class DesignationDetail(APIView):
     """Everything about one designation; its ETag is its version."""
 
+    @extend_schema(
+        operation_id="designations_retrieve",
+        responses={200: DesignationDetailSerializer, 304: None, **problems(401, 404)},
+    )
     def get(self, request: Request, designation_id: UUID) -> Response:
         try:
             designation = designation_get(user=request.user, designation_id=designation_id)
@@ -336,6 +380,12 @@ class DesignationDetail(APIView):
             return Response(status=304, headers={"ETag": etag})
         return Response(_detail_body(designation), headers={"ETag": etag})
 
+    @extend_schema(
+        operation_id="designations_amend",
+        request=DesignationAmend,
+        parameters=[IF_MATCH],
+        responses={200: DesignationDetailSerializer, **problems(400, 401, 403, 404, 412, 428)},
+    )
     def patch(self, request: Request, designation_id: UUID) -> Response:
         """Amend: send only the fields that change, a `reason`, and If-Match."""
         designation = _writable(request, designation_id)
@@ -362,6 +412,12 @@ class DesignationDetail(APIView):
 
 
 class DesignationDelistView(APIView):
+    @extend_schema(
+        operation_id="designations_delist",
+        request=DesignationDelist,
+        parameters=[IF_MATCH],
+        responses={200: DesignationDetailSerializer, **problems(400, 401, 403, 404, 412, 428)},
+    )
     def post(self, request: Request, designation_id: UUID) -> Response:
         designation = _writable(request, designation_id)
         if isinstance(designation, Response):
@@ -387,6 +443,7 @@ class DesignationDelistView(APIView):
 class Me(APIView):
     """Who the caller is, for which agency, with which rights."""
 
+    @extend_schema(responses={200: ME, **problems(401)})
     def get(self, request: Request) -> Response:
         principal = request.user
         agency = principal.agency

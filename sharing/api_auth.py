@@ -4,6 +4,7 @@ imports DRF's views: DRF loads these classes while its views module is still imp
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -65,3 +66,18 @@ class ClientRateThrottle(SimpleRateThrottle):
         else:
             ident = f"address:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ApiClientAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Describes the token scheme in the OpenAPI schema."""
+
+    target_class = "sharing.api_auth.ApiClientAuthentication"
+    name = "apiClientToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "sx_<prefix>_<secret>",
+            "description": "An API client token, created by an agency admin in the portal.",
+        }

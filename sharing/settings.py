@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "csp",
     "sharing",
@@ -221,6 +223,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["sharing.api_auth.ClientRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "sharing.api.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # Which agency owns imported lists, by publisher (the agency's code).
@@ -269,4 +272,18 @@ CACHES = {
     }
     if os.getenv("CACHE_URL")
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sanctions Exchange API",
+    "DESCRIPTION": (
+        "Designations, notes and attachments shared between sanctions authorities. Every read "
+        "returns only what the caller's agency may see; objects one may not see answer 404. "
+        "Errors are RFC 9457 problem details (application/problem+json)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agencies import views as agency_views
 from sharing import views as sharing_views
@@ -21,5 +22,11 @@ urlpatterns = [
         name="api-client-revoke",
     ),
     path("api/v1/", include("designations.api")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/v1/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]

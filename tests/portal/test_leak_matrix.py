@@ -452,8 +452,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,
 }
-# Routes that show no shared data to anyone.
-PUBLIC_ROUTES = {"login", "logout"}
+# Routes that show no shared data to anyone (the API's description is public).
+PUBLIC_ROUTES = {"login", "logout", "api-schema", "api-docs"}
 
 
 def route_names(patterns=None, namespace: str = "") -> set[str]:  # type: ignore[no-untyped-def]

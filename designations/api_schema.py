@@ -1,0 +1,106 @@
+"""Response shapes for the OpenAPI schema (the views build these bodies by hand)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from designations.models import DesignationStatus, SubjectKind
+from sharing.models import Marking
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(required=False, help_text="Field-level errors")
+
+
+def problems(*codes: int) -> dict[int, OpenApiResponse]:
+    return {
+        code: OpenApiResponse(ProblemSerializer, description="Problem details") for code in codes
+    }
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=DesignationStatus.choices)
+    changed_fields = serializers.ListField(child=serializers.CharField())
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class DesignationDetailSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    owner = serializers.CharField(help_text="Owner agency code")
+    version = serializers.IntegerField()
+    regime = serializers.CharField()
+    name = serializers.CharField()
+    subject_kind = serializers.ChoiceField(choices=SubjectKind.choices)
+    status = serializers.ChoiceField(choices=DesignationStatus.choices)
+    marking = serializers.ChoiceField(choices=Marking.choices)
+    reference_number = serializers.CharField()
+    legal_basis = serializers.CharField()
+    gender = serializers.CharField()
+    titles = serializers.ListField(child=serializers.CharField())
+    positions = serializers.ListField(child=serializers.CharField())
+    measures = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.CharField()
+    listed_on = serializers.DateField(allow_null=True)
+    delisted_on = serializers.DateField(allow_null=True)
+    source_updated_on = serializers.ListField(child=serializers.CharField())
+    names = serializers.ListField(child=serializers.DictField())
+    birth_dates = serializers.ListField(child=serializers.DictField())
+    birth_places = serializers.ListField(child=serializers.DictField())
+    addresses = serializers.ListField(child=serializers.DictField())
+    nationalities = serializers.ListField(child=serializers.DictField())
+    identifiers = serializers.ListField(child=serializers.DictField())
+    audience = serializers.ListField(child=serializers.DictField())
+    history = VersionSerializer(many=True)
+    source = serializers.DictField(allow_null=True)
+
+
+ME = inline_serializer(
+    "Me",
+    {
+        "kind": serializers.ChoiceField(choices=["person", "api_client"]),
+        "name": serializers.CharField(),
+        "agency": serializers.DictField(allow_null=True),
+        "role": serializers.CharField(),
+        "scopes": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The designation's ETag, as last read",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string; a retry with the same key and body returns the first answer",
+)
+CONTENT_DISPOSITION = OpenApiParameter(
+    "Content-Disposition",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The file name: attachment; filename="scan.pdf"',
+)
+LIST_FILTERS = [
+    OpenApiParameter("q", OpenApiTypes.STR, description="Name, alias (any script) or reference"),
+    OpenApiParameter("regime", OpenApiTypes.INT, description="Regime id"),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=SubjectKind.values),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=DesignationStatus.values),
+    OpenApiParameter("agency", OpenApiTypes.STR, description="Owner agency code"),
+    OpenApiParameter("changed_since", OpenApiTypes.DATETIME),
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`"),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 200"),
+]
