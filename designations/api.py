@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,7 +33,14 @@ from designations.api_serializers import DesignationAmend, DesignationCreate, De
 from designations.attachments import attachment_record
 from designations.data import designation_data
 from designations.downloads import attachment_response
-from designations.models import Attachment, Designation, IntelligenceNote, Regime
+from designations.models import (
+    Attachment,
+    Designation,
+    DesignationStatus,
+    IntelligenceNote,
+    Regime,
+    SubjectKind,
+)
 from designations.selectors import DesignationFilters, designation_get, designation_search
 from designations.services import (
     StaleVersion,
@@ -280,6 +288,23 @@ class DesignationList(APIView):
         """Designations the caller may see: search by name, alias or reference (`q`), filter
         by `regime` (id), `kind`, `status`, `agency` (code), `changed_since` (ISO timestamp)."""
         params = request.query_params
+        errors = {}
+        # A parameter that is sent must be valid, also when it is sent empty.
+        if "kind" in params and params["kind"] not in SubjectKind.values:
+            errors["kind"] = [f"Choose from {', '.join(SubjectKind.values)}."]
+        if "status" in params and params["status"] not in DesignationStatus.values:
+            errors["status"] = [f"Choose from {', '.join(DesignationStatus.values)}."]
+        if "regime" in params and not params["regime"].isdigit():
+            errors["regime"] = ["A regime id (an integer)."]
+        page_sizes = params.getlist("page_size")
+        if page_sizes and (
+            len(page_sizes) > 1
+            or not page_sizes[0].isdigit()
+            or not 1 <= int(page_sizes[0]) <= DesignationCursor.max_page_size
+        ):
+            errors["page_size"] = [f"One integer from 1 to {DesignationCursor.max_page_size}."]
+        if errors:
+            return problem(400, "The request is not valid.", errors=errors)
         filters = DesignationFilters(
             query=params.get("q", "")[:200],
             regime=params.get("regime", ""),
@@ -288,8 +313,8 @@ class DesignationList(APIView):
             agency=params.get("agency", ""),
         )
         designations = designation_search(user=request.user, filters=filters)
-        if changed_since := params.get("changed_since"):
-            moment = parse_datetime(changed_since)
+        if "changed_since" in params:
+            moment = parse_datetime(params["changed_since"])
             if moment is None:
                 return problem(
                     400,
@@ -298,7 +323,10 @@ class DesignationList(APIView):
                 )
             designations = designations.filter(updated_at__gte=moment)
         paginator = DesignationCursor()
-        page = paginator.paginate_queryset(designations.order_by("id"), request, view=self)
+        try:
+            page = paginator.paginate_queryset(designations.order_by("id"), request, view=self)
+        except NotFound:
+            return problem(400, "The request is not valid.", errors={"cursor": ["Invalid cursor."]})
         return paginator.get_paginated_response(DesignationSummarySerializer(page, many=True).data)
 
 

@@ -104,3 +104,30 @@ LIST_FILTERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`"),
     OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 200"),
 ]
+
+
+def split_problem_media_types(
+    result: dict, generator: object, request: object, public: bool
+) -> dict:
+    """drf-spectacular hook: successes are application/json, errors application/problem+json,
+    instead of both media types everywhere."""
+    too_many = {
+        "description": "Rate limit reached; see Retry-After",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+        "headers": {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}
+        },
+    }
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if operation.get("security") != [] and "responses" in operation:
+                # Every authenticated operation is rate-limited (sharing.api_auth).
+                operation["responses"].setdefault("429", too_many)
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                unwanted = "application/problem+json" if status[0] in "23" else "application/json"
+                if len(content) > 1:
+                    content.pop(unwanted, None)
+    return result

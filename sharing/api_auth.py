@@ -7,6 +7,7 @@ from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -81,3 +82,9 @@ class ApiClientAuthenticationScheme(OpenApiAuthenticationExtension):
             "bearerFormat": "sx_<prefix>_<secret>",
             "description": "An API client token, created by an agency admin in the portal.",
         }
+
+
+class ProblemJSONRenderer(JSONRenderer):
+    """Lets problem details be negotiated and documented as application/problem+json."""
+
+    media_type = "application/problem+json"

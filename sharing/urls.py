@@ -30,3 +30,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "sharing.views.not_found"
+handler500 = "sharing.views.server_error"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from sharing import access
@@ -22,3 +24,27 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     entries = access.audit_entries_for(user).order_by("-seq")
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
     return render(request, "portal/audit_log.html", {"page": page})
+
+
+def _api_problem(request: HttpRequest, status: int, detail: str) -> HttpResponse | None:
+    if not request.path.startswith("/api/"):
+        return None
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    return JsonResponse(body, status=status, content_type="application/problem+json")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """API paths answer problem details; portal paths the friendly page."""
+    return _api_problem(request, 404, "No such resource.") or render(
+        request, "404.html", status=404
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    problem = _api_problem(request, 500, "The server failed; the error is logged.")
+    return problem or render(request, "500.html", status=500)
