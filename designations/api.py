@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -56,8 +57,6 @@ from sharing.crypto import IntegrityError, KeyUnavailable
 from sharing.idempotency import Answer, KeyInFlight, KeyReused, idempotent
 from sharing.models import AuditAction, Marking
 from sharing.uploads import UploadTooLarge, receive_raw_upload
-
-app_name = "api"
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -485,7 +484,24 @@ class Me(APIView):
         return Response(body)
 
 
+class RegimeSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.code")
+
+    class Meta:
+        model = Regime
+        fields = ["id", "owner", "code", "name", "legal_basis"]
+
+
+@extend_schema(responses={200: RegimeSerializer(many=True), **problems(401, 403)})
+class RegimeList(ListAPIView):
+    """Sanctions regimes of every agency (public knowledge)."""
+
+    serializer_class = RegimeSerializer
+    queryset = Regime.objects.select_related("owner").order_by("owner__code", "code")
+
+
 urlpatterns = [
+    path("regimes", RegimeList.as_view(), name="regime-list"),
     path("me", Me.as_view(), name="me"),
     path("designations", DesignationList.as_view(), name="designation-list"),
     path(

@@ -260,6 +260,13 @@ def may(principal: Principal, level: Level, obj: Designation | IntelligenceNote)
 def may_manage_grants(user: User | AnonymousUser, obj: Designation | IntelligenceNote) -> bool:
     """Agency admins of the owner agency share its objects (site administrators use the
     admin); they must be able to see the object themselves (TLP:RED: be named on it)."""
+    if isinstance(user, ClientPrincipal):
+        # An API client of the owner agency with the grants scope.
+        return (
+            user.has_scope("grants")
+            and user.agency_id == obj.owner_id
+            and may(user, Level.VIEW, obj)
+        )
     if not isinstance(user, User) or not user.is_active:
         return False
     if user.is_superuser:

@@ -21,7 +21,7 @@ urlpatterns = [
         agency_views.api_client_revoke_view,
         name="api-client-revoke",
     ),
-    path("api/v1/", include("designations.api")),
+    path("api/v1/", include("sharing.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/v1/docs/",

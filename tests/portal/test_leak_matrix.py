@@ -384,6 +384,72 @@ def probe_api_client_revoke(world: World, username: str, client: Client) -> None
         assert response.status_code == 403 and not revoked
 
 
+def _probe_reference_list(route: str, expected: Callable[[World], set[str]], key: str):  # type: ignore[no-untyped-def]
+    def probe(world: World, username: str, client: Client) -> None:
+        response = client.get(reverse(route))
+        if anonymous(world, username):
+            assert response.status_code == 401
+            return
+        assert {row[key] for row in response.json()} == expected(world)
+
+    return probe
+
+
+def _grant_targets(world: World):  # type: ignore[no-untyped-def]
+
+    for spec in world.specs:
+        yield "designation", spec.designation, spec, lambda s=spec: s
+    for key, note in world.notes.items():
+        yield "note", note, world.note_about[key], key
+
+
+def _sees(world: World, username: str, kind: str, spec, key) -> bool:  # type: ignore[no-untyped-def]
+    if kind == "designation":
+        return expected_to_see(world, username, spec)
+    return expected_note_visible(world, username, key)
+
+
+def _owner_code(obj) -> str:  # type: ignore[no-untyped-def]
+    return type(obj).objects.select_related("owner").get(pk=obj.pk).owner.code
+
+
+def probe_api_grants(world: World, username: str, client: Client) -> None:
+    """Listing grants: the owner agency (and site admins); granting with a bad grantee:
+    refused before anything is written."""
+    user = world.users[username]
+    for kind, obj, spec, key in _grant_targets(world):
+        url = reverse(f"api:{kind}-grants", args=[obj.pk])
+        listed = client.get(url)
+        posted = client.post(
+            url, {"grantee": "agency:NOPE", "level": "view"}, content_type="application/json"
+        )
+        sees = _sees(world, username, kind, spec, key)
+        if anonymous(world, username):
+            assert listed.status_code == posted.status_code == 401
+        elif not sees:
+            assert listed.status_code == posted.status_code == 404, (username, obj)
+        else:
+            owner = getattr(user, "agency", None) and user.agency.code == _owner_code(obj)
+            assert listed.status_code == (200 if owner or user.is_superuser else 403)
+            admin = user.is_superuser or (owner and user.role == "agency_admin")
+            assert posted.status_code == (400 if admin else 403), (username, obj)
+
+
+def probe_api_grant(world: World, username: str, client: Client) -> None:
+    user = world.users[username]
+    for kind, obj, spec, key in _grant_targets(world):
+        response = client.delete(reverse(f"api:{kind}-grant", args=[obj.pk, "agency:NOPE"]))
+        sees = _sees(world, username, kind, spec, key)
+        if anonymous(world, username):
+            assert response.status_code == 401
+        elif not sees:
+            assert response.status_code == 404, (username, obj)
+        else:
+            owner = getattr(user, "agency", None) and user.agency.code == _owner_code(obj)
+            admin = user.is_superuser or (owner and user.role == "agency_admin")
+            assert response.status_code == (404 if admin else 403), (username, obj)
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -449,6 +515,17 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:note-attachments": probe_api_note_attachments,
     "api-clients": probe_api_clients,
     "api-client-revoke": probe_api_client_revoke,
+    "api:designation-grants": probe_api_grants,
+    "api:note-grants": lambda world, username, client: None,  # in probe_api_grants
+    "api:designation-grant": probe_api_grant,
+    "api:note-grant": lambda world, username, client: None,  # in probe_api_grant
+    "api:agency-list": _probe_reference_list(
+        "api:agency-list", lambda world: set(world.agencies), "code"
+    ),
+    "api:sharing-group-list": _probe_reference_list(
+        "api:sharing-group-list", lambda world: {world.group_ab.name}, "name"
+    ),
+    "api:regime-list": _probe_reference_list("api:regime-list", lambda world: {"TEST"}, "code"),
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,
 }

@@ -353,3 +353,38 @@ def test_an_agency_admin_creates_a_client_in_the_portal_and_sees_the_token_once(
     assert bad.context["token"] is None
     assert "within the next 13 months" in str(bad.context["form"].errors)
     assert ApiClient.objects.count() == 1
+
+
+def test_sharing_through_the_api(world: World) -> None:
+    spec = next(s for s in world.specs if s.designation.name == "AMBER shared with none")
+    owner = bearer(token_for(world, admin="a_admin", scopes=("read", "grants")))
+    reader = bearer(token_for(world, admin="b_admin"))
+    grants = reverse("api:designation-grants", args=[spec.designation.pk])
+    detail = reverse("api:designation-detail", args=[spec.designation.pk])
+    assert reader.get(detail).status_code == 404
+
+    shared = owner.post(
+        grants, {"grantee": "agency:B", "level": "view"}, content_type="application/json"
+    )
+
+    assert shared.status_code == 201
+    assert shared.json() == [{"grantee": "agency:B", "level": "view"}]
+    assert reader.get(detail).status_code == 200
+    assert owner.get(grants).json() == [{"grantee": "agency:B", "level": "view"}]
+
+    revoked = owner.delete(reverse("api:designation-grant", args=[spec.designation.pk, "agency:B"]))
+    assert revoked.status_code == 204
+    assert reader.get(detail).status_code == 404
+    read_only = bearer(token_for(world, admin="a_admin"))
+    refused = read_only.post(
+        grants, {"grantee": "agency:B", "level": "view"}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+
+
+def test_reference_lists(world: World) -> None:
+    api = bearer(token_for(world))
+    assert {a["code"] for a in api.get(reverse("api:agency-list")).json()} == {"A", "B", "C"}
+    groups = api.get(reverse("api:sharing-group-list")).json()
+    assert groups[0]["members"] == ["A", "B"]
+    assert api.get(reverse("api:regime-list")).json()[0]["code"] == "TEST"

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from designations import api as api_urls
+from sharing import api_urls
 
 pytestmark = pytest.mark.django_db
 
