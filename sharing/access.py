@@ -304,4 +304,5 @@ def may_attach(user: User | AnonymousUser, obj: Designation | IntelligenceNote) 
     note's, so anyone of the note's agency who can see it may add them."""
     if isinstance(obj, Designation):
         return may(user, Level.CHANGE, obj)
-    return isinstance(user, User) and user.agency_id == obj.owner_id and may(user, Level.VIEW, obj)
+    writer = isinstance(user, User) or (isinstance(user, ClientPrincipal) and user.may_publish)
+    return writer and user.agency_id == obj.owner_id and may(user, Level.VIEW, obj)

@@ -7,10 +7,13 @@ independently of sharing.access, which the tests check against it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, Permission
+from django.utils import timezone
 
+from agencies.api_clients import ClientPrincipal, api_client_create
 from agencies.models import Agency, Role, SharingGroup, User
 from agencies.services import agency_create, node_ensure_local, sharing_group_create, user_create
 from designations.models import (
@@ -53,6 +56,8 @@ class World:
     note_about: dict[str, Spec] = field(default_factory=dict)
     # Attachments on designations, by the designation's name.
     attachments: dict[str, Attachment] = field(default_factory=dict)
+    # API clients (principal, token): client_a of A with every scope, client_b of B read-only.
+    clients: dict[str, tuple[object, str]] = field(default_factory=dict)
 
     def designations(self) -> list[Designation]:
         return [spec.designation for spec in self.specs]
@@ -173,6 +178,17 @@ def build_world(*, with_attachments: bool = True) -> World:
     specs.append(Spec(draft, Marking.GREEN, "agency:B", draft=True))
 
     world = World(agencies=agencies, group_ab=group_ab, users=users, specs=specs)
+    for name, admin_name, scopes in [
+        ("client_a", "a_admin", ["read", "write", "grants"]),
+        ("client_b", "b_admin", ["read"]),
+    ]:
+        api_client, token = api_client_create(
+            actor=users[admin_name],
+            name=name,
+            scopes=scopes,
+            expires_at=timezone.now() + dt.timedelta(days=30),
+        )
+        world.clients[name] = (ClientPrincipal(api_client), token)
     by_name = {spec.designation.name: spec for spec in specs}
     # A GREEN note by A on an AMBER designation shared with B, and an AMBER note by B on a
     # CLEAR one (which A, the designation's owner, must not see: the note is B's).
@@ -236,4 +252,4 @@ def expected_to_attach(world: World, username: str, spec: Spec) -> bool:
         return True
     if spec.marking == Marking.RED:
         return username == "a_admin"
-    return username in {"a_publisher", "a_admin"}
+    return user.agency.code == "A" and user.may_publish

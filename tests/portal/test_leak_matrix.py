@@ -17,6 +17,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from agencies.api_clients import ClientPrincipal
 from designations.models import Attachment
 from sharing.models import AuditEntry
 from tests.world import (
@@ -40,6 +41,13 @@ def client_for(world: World, username: str) -> Client:
     if not isinstance(user, AnonymousUser):
         client.force_login(user)
     return client
+
+
+def lacks_scope(world: World, username: str, scope: str) -> bool:
+    """An API client without the scope a write needs: refused (403) before anything is
+    looked up, so the answer says nothing about the object."""
+    user = world.users[username]
+    return isinstance(user, ClientPrincipal) and not user.has_scope(scope)
 
 
 def anonymous(world: World, username: str) -> bool:
@@ -233,6 +241,8 @@ def probe_api_designation_attachments(world: World, username: str, client: Clien
             )
             if anonymous(world, username):
                 assert response.status_code == 401
+            elif lacks_scope(world, username, "write"):
+                assert response.status_code == 403, (username, spec.designation.name)
             elif not expected_to_see(world, username, spec):
                 assert response.status_code == 404, (username, spec.designation.name)
             elif expected_to_attach(world, username, spec):
@@ -253,6 +263,8 @@ def probe_api_note_attachments(world: World, username: str, client: Client) -> N
             )
             if anonymous(world, username):
                 assert response.status_code == 401
+            elif lacks_scope(world, username, "write"):
+                assert response.status_code == 403, (username, key)
             elif not expected_note_visible(world, username, key):
                 assert response.status_code == 404, (username, key)
             elif user.agency_id == note.owner_id:
@@ -269,7 +281,7 @@ def probe_api_me(world: World, username: str, client: Client) -> None:
         return
     body = response.json()
     user = world.users[username]
-    assert body["name"] == username
+    assert body["name"] == user.get_username()
     assert body["agency"] == (
         {"code": user.agency.code, "name": user.agency.name} if user.agency else None
     )
@@ -297,7 +309,7 @@ def probe_api_designation_list(world: World, username: str, client: Client) -> N
         {"regime": "NOPE", "name": "x", "subject_kind": "person"},
         content_type="application/json",
     )
-    assert response.status_code == 400
+    assert response.status_code == (403 if lacks_scope(world, username, "write") else 400)
     assert type(world.specs[0].designation).objects.count() == count
 
 
@@ -322,6 +334,8 @@ def _assert_change_refused(world: World, username: str, spec, response, before: 
     nobody else learns more than the read path tells; nothing changes."""
     if anonymous(world, username):
         assert response.status_code == 401
+    elif lacks_scope(world, username, "write"):
+        assert response.status_code == 403, (username, spec.designation.name)
     elif not expected_to_see(world, username, spec):
         assert response.status_code == 404, (username, spec.designation.name)
     elif expected_to_attach(world, username, spec):  # the change level
@@ -413,6 +427,13 @@ def _owner_code(obj) -> str:  # type: ignore[no-untyped-def]
     return type(obj).objects.select_related("owner").get(pk=obj.pk).owner.code
 
 
+def _may_share(world: World, username: str, owner: bool) -> bool:
+    user = world.users[username]
+    if isinstance(user, ClientPrincipal):
+        return owner and user.has_scope("grants")
+    return user.is_superuser or (owner and user.role == "agency_admin")
+
+
 def probe_api_grants(world: World, username: str, client: Client) -> None:
     """Listing grants: the owner agency (and site admins); granting with a bad grantee:
     refused before anything is written."""
@@ -424,15 +445,15 @@ def probe_api_grants(world: World, username: str, client: Client) -> None:
             url, {"grantee": "agency:NOPE", "level": "view"}, content_type="application/json"
         )
         sees = _sees(world, username, kind, spec, key)
+        owner = bool(getattr(user, "agency", None)) and user.agency.code == _owner_code(obj)
         if anonymous(world, username):
             assert listed.status_code == posted.status_code == 401
         elif not sees:
-            assert listed.status_code == posted.status_code == 404, (username, obj)
+            assert listed.status_code == 404, (username, obj)
+            assert posted.status_code == (403 if lacks_scope(world, username, "grants") else 404)
         else:
-            owner = getattr(user, "agency", None) and user.agency.code == _owner_code(obj)
             assert listed.status_code == (200 if owner or user.is_superuser else 403)
-            admin = user.is_superuser or (owner and user.role == "agency_admin")
-            assert posted.status_code == (400 if admin else 403), (username, obj)
+            assert posted.status_code == (400 if _may_share(world, username, owner) else 403)
 
 
 def probe_api_grant(world: World, username: str, client: Client) -> None:
@@ -440,14 +461,16 @@ def probe_api_grant(world: World, username: str, client: Client) -> None:
     for kind, obj, spec, key in _grant_targets(world):
         response = client.delete(reverse(f"api:{kind}-grant", args=[obj.pk, "agency:NOPE"]))
         sees = _sees(world, username, kind, spec, key)
+        owner = bool(getattr(user, "agency", None)) and user.agency.code == _owner_code(obj)
         if anonymous(world, username):
             assert response.status_code == 401
+        elif lacks_scope(world, username, "grants"):
+            assert response.status_code == 403, (username, obj)
         elif not sees:
             assert response.status_code == 404, (username, obj)
         else:
-            owner = getattr(user, "agency", None) and user.agency.code == _owner_code(obj)
-            admin = user.is_superuser or (owner and user.role == "agency_admin")
-            assert response.status_code == (404 if admin else 403), (username, obj)
+            may_share = _may_share(world, username, owner)
+            assert response.status_code == (404 if may_share else 403), (username, obj)
 
 
 def probe_audit_log(world: World, username: str, client: Client) -> None:
@@ -562,6 +585,14 @@ def world() -> World:
 def test_leak_matrix(world: World, route: str) -> None:
     for username in world.users:
         ROUTES[route](world, username, client_for(world, username))
+    if route.startswith("api:"):
+        # API routes again, as API clients: what their agency may see, within their scopes.
+        for name, (principal, token) in world.clients.items():
+            world.users[name] = principal
+            try:
+                ROUTES[route](world, name, Client(headers={"Authorization": f"Bearer {token}"}))
+            finally:
+                del world.users[name]
 
 
 def test_the_world_covers_every_case(world: World) -> None:
