@@ -108,7 +108,7 @@ def _raw_group_grant(designation: Designation, group_id: int) -> None:
     )
 
 
-def build_world(*, with_attachments: bool = True) -> World:
+def build_world(*, with_attachments: bool = True, with_clients: bool = True) -> World:
     node = node_ensure_local()
     agencies = {
         code: agency_create(code=code, name=f"Agency {code}", jurisdiction=code, home_node=node)
@@ -178,10 +178,11 @@ def build_world(*, with_attachments: bool = True) -> World:
     specs.append(Spec(draft, Marking.GREEN, "agency:B", draft=True))
 
     world = World(agencies=agencies, group_ab=group_ab, users=users, specs=specs)
-    for name, admin_name, scopes in [
+    clients = [
         ("client_a", "a_admin", ["read", "write", "grants"]),
         ("client_b", "b_admin", ["read"]),
-    ]:
+    ]
+    for name, admin_name, scopes in clients if with_clients else []:
         api_client, token = api_client_create(
             actor=users[admin_name],
             name=name,

@@ -22,7 +22,7 @@ LIST = reverse("api:designation-list")
 
 @pytest.fixture
 def world() -> World:
-    return build_world(with_attachments=False)
+    return build_world(with_attachments=False, with_clients=False)
 
 
 def token_for(world: World, admin: str = "b_admin", scopes=("read",), days: int = 30) -> str:
