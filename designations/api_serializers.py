@@ -136,3 +136,12 @@ class DesignationAmend(DesignationContent):
 class DesignationDelist(StrictSerializer):
     reason = serializers.CharField(max_length=5000)
     delisted_on = serializers.DateField(required=False)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as text only: DRF would also take an integer (or `false`) as a UUID."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)

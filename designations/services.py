@@ -236,6 +236,8 @@ def note_create(
 ) -> IntelligenceNote:
     if actor.agency is None:
         raise PermissionDenied("Notes are written from an agency account.")
+    if marking == Marking.RED and not isinstance(actor, User):
+        raise ValidationError({"marking": "TLP:RED names people; write it in the portal."})
     if designation is not None and not access.may(actor, Level.COMMENT, designation):
         audit_record(
             AuditAction.DENIED, obj=designation, actor=actor, detail={"attempt": "add note"}
@@ -245,7 +247,7 @@ def note_create(
         note = IntelligenceNote(
             designation=designation,
             owner=actor.agency,
-            author=actor,
+            author=actor if isinstance(actor, User) else None,
             title=title,
             body=body,
             marking=marking,
@@ -265,6 +267,11 @@ def note_create(
                 "designation": str(designation.pk) if designation else "",
             },
         )
+        if note.marking == Marking.RED:
+            # TLP:RED reaches named people only; the first one named is its author.
+            from sharing.grants import grant_named_author
+
+            grant_named_author(obj=note, author=actor)
     return note
 
 

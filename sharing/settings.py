@@ -221,6 +221,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sharing.api_auth.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["sharing.api_auth.ClientRateThrottle"],
+    # JSON bodies only (files are raw bodies): one unambiguous encoding for partners.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "sharing.api_auth.ProblemJSONRenderer",

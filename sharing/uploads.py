@@ -29,6 +29,8 @@ def attachment_storage():  # type: ignore[no-untyped-def]
 def sanitize_file_name(name: str) -> str:
     """A display name that is safe in headers and on any file system: no path, no control or
     separator characters, bounded length; the stored name is random anyway."""
+    # Lone surrogates (from undecodable header bytes) cannot be stored: replace them.
+    name = name.encode("utf-8", "replace").decode("utf-8")
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     name = re.sub(r"[\x00-\x1f\x7f\"<>:|?*;]", "_", name).strip(" .")
     if len(name) > 200:

@@ -147,3 +147,23 @@ def test_a_damaged_file_is_a_problem_not_a_download(world: World, attachment_sto
     assert response.status_code == 500
     assert "integrity" in response.json()["detail"]
     assert AuditEntry.objects.filter(action="integrity", object_id=str(attachment.pk)).exists()
+
+
+@pytest.mark.parametrize(
+    ("header", "stored"),
+    [
+        ("attachment; filename*=UTF-8''%ff%fe.pdf", "\ufffd\ufffd.pdf"),
+        ('attachment; filename="../../etc/passwd"', "passwd"),
+        ('attachment; filename="a\\u0000b.txt"', "u0000b.txt"),  # a backslash is a separator
+        ("", "attachment"),
+    ],
+)
+def test_hostile_file_names_are_stored_sanitised(world: World, header: str, stored: str) -> None:
+    response = post_file(
+        api(world, "a_publisher"),
+        named(world, "CLEAR shared with none"),
+        b"data",
+        **{"Content-Disposition": header},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["original_name"] == stored

@@ -473,6 +473,55 @@ def probe_api_grant(world: World, username: str, client: Client) -> None:
             assert response.status_code == (404 if may_share else 403), (username, obj)
 
 
+def probe_api_notes(world: World, username: str, client: Client) -> None:
+    expected = {key for key in world.notes if expected_note_visible(world, username, key)}
+    response = client.get(reverse("api:note-list"))
+    if anonymous(world, username):
+        assert response.status_code == 401
+    else:
+        titles = {row["title"] for row in response.json()["results"]}
+        assert titles == {world.notes[key].title for key in expected}, username
+    for key, note in world.notes.items():
+        detail = client.get(reverse("api:note-detail", args=[note.pk]))
+        if anonymous(world, username):
+            assert detail.status_code == 401
+        else:
+            assert detail.status_code == (200 if key in expected else 404), (username, key)
+    # Writing a note about a designation one may not comment on (or see): refused.
+    hidden = next(s for s in world.specs if s.designation.name == "AMBER shared with none")
+    before = type(next(iter(world.notes.values()))).objects.count()
+    created = client.post(
+        reverse("api:note-list"),
+        {"designation": str(hidden.designation.pk), "title": "t", "body": "b"},
+        content_type="application/json",
+    )
+    if anonymous(world, username):
+        assert created.status_code == 401
+    elif lacks_scope(world, username, "write"):
+        assert created.status_code == 403
+    elif not expected_to_see(world, username, hidden):
+        assert created.status_code == 404, username
+    else:
+        assert created.status_code in {201, 403}, username  # own agency may write
+    note_model = type(next(iter(world.notes.values())))
+    if created.status_code == 201:
+        note_model.objects.filter(pk=created.json()["id"]).delete()  # leave the world as found
+    assert note_model.objects.count() == before
+
+
+def probe_api_bulk(world: World, username: str, client: Client) -> None:
+    ids = [str(spec.designation.pk) for spec in world.specs]
+    response = client.post(
+        reverse("api:designation-bulk"), {"ids": ids}, content_type="application/json"
+    )
+    if anonymous(world, username):
+        assert response.status_code == 401
+        return
+    body = response.json()
+    assert {row["name"] for row in body["results"]} == visible_names(world, username)
+    assert len(body["results"]) + len(body["missing"]) == len(ids)
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -549,6 +598,9 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
         "api:sharing-group-list", lambda world: {world.group_ab.name}, "name"
     ),
     "api:regime-list": _probe_reference_list("api:regime-list", lambda world: {"TEST"}, "code"),
+    "api:note-list": probe_api_notes,
+    "api:note-detail": lambda world, username, client: None,  # in probe_api_notes
+    "api:designation-bulk": probe_api_bulk,
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,
 }

@@ -388,3 +388,68 @@ def test_reference_lists(world: World) -> None:
     groups = api.get(reverse("api:sharing-group-list")).json()
     assert groups[0]["members"] == ["A", "B"]
     assert api.get(reverse("api:regime-list")).json()[0]["code"] == "TEST"
+
+
+def test_notes_through_the_api(world: World) -> None:
+    spec = next(s for s in world.specs if s.designation.name == "CLEAR shared with none")
+    writer = bearer(token_for(world, admin="b_admin", scopes=("read", "write")))
+    created = writer.post(
+        reverse("api:note-list"),
+        {
+            "designation": str(spec.designation.pk),
+            "title": "Seen in Dubai",
+            "body": "Reported by a partner FIU.",
+            "marking": "AMBER",
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    note = created.json()
+    assert note["owner"] == "B"
+    # AMBER: agency B only; the designation's owner A does not see B's note.
+    a_reader = bearer(token_for(world, admin="a_admin"))
+    assert a_reader.get(created["Location"]).status_code == 404
+    assert writer.get(created["Location"]).json()["title"] == "Seen in Dubai"
+    listed = writer.get(reverse("api:note-list"), {"designation": str(spec.designation.pk)})
+    assert note["id"] in {row["id"] for row in listed.json()["results"]}
+    red = writer.post(
+        reverse("api:note-list"),
+        {"designation": None, "title": "x", "body": "y", "marking": "RED"},
+        content_type="application/json",
+    )
+    assert red.status_code == 400 and "marking" in red.json()["errors"]
+
+
+def test_bulk_read_lists_what_is_missing(world: World) -> None:
+    import uuid
+
+    visible = next(s for s in world.specs if s.designation.name == "CLEAR shared with none")
+    hidden = next(s for s in world.specs if s.designation.name == "AMBER shared with none")
+    unknown = uuid.uuid4()
+    api = bearer(token_for(world))
+    body = api.post(
+        reverse("api:designation-bulk"),
+        {"ids": [str(visible.designation.pk), str(hidden.designation.pk), str(unknown)]},
+        content_type="application/json",
+    ).json()
+    assert [row["id"] for row in body["results"]] == [str(visible.designation.pk)]
+    # Hidden and unknown look the same: nobody learns what exists.
+    assert body["missing"] == [str(hidden.designation.pk), str(unknown)]
+    too_many = api.post(
+        reverse("api:designation-bulk"),
+        {"ids": [str(unknown)] * 201},
+        content_type="application/json",
+    )
+    assert too_many.status_code == 400
+
+
+def test_a_red_note_names_its_author(world: World) -> None:
+    from designations.services import note_create
+    from sharing import access
+
+    author = world.users["b_liaison"]
+    note = note_create(
+        actor=author, designation=None, title="Source identity", body="...", marking="RED"
+    )
+    assert access.may(author, access.Level.VIEW, note)
+    assert not access.may(world.users["b_admin"], access.Level.VIEW, note)
