@@ -4,6 +4,7 @@ Everything is read through sharing.access; objects one may not see answer 404.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.message import Message
 from uuid import UUID
 
@@ -30,7 +31,12 @@ from designations.api_schema import (
     DesignationDetailSerializer,
     problems,
 )
-from designations.api_serializers import DesignationAmend, DesignationCreate, DesignationDelist
+from designations.api_serializers import (
+    DesignationAmend,
+    DesignationCreate,
+    DesignationDelist,
+    StrictSerializer,
+)
 from designations.attachments import attachment_record
 from designations.data import designation_data
 from designations.downloads import attachment_response
@@ -390,6 +396,30 @@ def _writable(request: Request, designation_id: UUID) -> Designation | Response:
     return designation
 
 
+def _change(
+    request: Request,
+    designation_id: UUID,
+    input_class: type[StrictSerializer],
+    perform: Callable[[Designation, dict, int], Designation],
+) -> Response:
+    """A write to a designation: visible (404), may change (403), If-Match (428/412), valid
+    input (400), then the service; answers with the new state and ETag."""
+    designation = _writable(request, designation_id)
+    if isinstance(designation, Response):
+        return designation
+    expected = _expected_version(request, designation)
+    if isinstance(expected, Response):
+        return expected
+    serializer = input_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.to_data()
+    try:
+        designation = perform(designation, data, expected)
+    except StaleVersion as error:
+        return problem(412, str(error))
+    return Response(_detail_body(designation), headers={"ETag": _etag(designation)})
+
+
 class DesignationDetail(APIView):
     """Everything about one designation; its ETag is its version."""
 
@@ -415,27 +445,18 @@ class DesignationDetail(APIView):
     )
     def patch(self, request: Request, designation_id: UUID) -> Response:
         """Amend: send only the fields that change, a `reason`, and If-Match."""
-        designation = _writable(request, designation_id)
-        if isinstance(designation, Response):
-            return designation
-        expected = _expected_version(request, designation)
-        if isinstance(expected, Response):
-            return expected
-        serializer = DesignationAmend(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        changes = serializer.to_data()
-        reason = changes.pop("reason")
-        try:
-            designation = designation_amend(
+
+        def amend(designation: Designation, data: dict, expected: int) -> Designation:
+            reason = data.pop("reason")
+            return designation_amend(
                 actor=request.user,
                 designation=designation,
-                changes=changes,
+                changes=data,
                 reason=reason,
                 expected_version=expected,
             )
-        except StaleVersion as error:
-            return problem(412, str(error))
-        return Response(_detail_body(designation), headers={"ETag": _etag(designation)})
+
+        return _change(request, designation_id, DesignationAmend, amend)
 
 
 class DesignationDelistView(APIView):
@@ -446,25 +467,16 @@ class DesignationDelistView(APIView):
         responses={200: DesignationDetailSerializer, **problems(400, 401, 403, 404, 412, 428)},
     )
     def post(self, request: Request, designation_id: UUID) -> Response:
-        designation = _writable(request, designation_id)
-        if isinstance(designation, Response):
-            return designation
-        expected = _expected_version(request, designation)
-        if isinstance(expected, Response):
-            return expected
-        serializer = DesignationDelist(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            designation = designation_delist(
+        def delist(designation: Designation, data: dict, expected: int) -> Designation:
+            return designation_delist(
                 actor=request.user,
                 designation=designation,
-                reason=serializer.validated_data["reason"],
-                delisted_on=serializer.validated_data.get("delisted_on"),
+                reason=data["reason"],
+                delisted_on=data.get("delisted_on"),
                 expected_version=expected,
             )
-        except StaleVersion as error:
-            return problem(412, str(error))
-        return Response(_detail_body(designation), headers={"ETag": _etag(designation)})
+
+        return _change(request, designation_id, DesignationDelist, delist)
 
 
 class Me(APIView):

@@ -29,6 +29,9 @@ class StrictSerializer(serializers.Serializer):
                 )
         return super().to_internal_value(data)
 
+    def to_data(self) -> dict[str, Any]:
+        return dict(self.validated_data)
+
 
 class NameInput(StrictSerializer):
     kind = serializers.ChoiceField(choices=NameKind.choices)

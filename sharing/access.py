@@ -257,6 +257,13 @@ def may(principal: Principal, level: Level, obj: Designation | IntelligenceNote)
     return objects_for(principal, type(obj), level).filter(pk=obj.pk).exists()
 
 
+def may_see_audience(user: Principal, obj: Designation | IntelligenceNote) -> bool:
+    """Whom an object is shared with is for its owner agency (and site administrators)."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return getattr(user, "agency_id", None) is not None and user.agency_id == obj.owner_id
+
+
 def may_manage_grants(user: User | AnonymousUser, obj: Designation | IntelligenceNote) -> bool:
     """Agency admins of the owner agency share its objects (site administrators use the
     admin); they must be able to see the object themselves (TLP:RED: be named on it)."""

@@ -54,7 +54,7 @@ class ObjectGrants(APIView):
         obj = self._object(request, object_id)
         if obj is None:
             return problem(404, "No such object.")
-        if not (request.user.is_superuser or request.user.agency_id == obj.owner_id):
+        if not access.may_see_audience(request.user, obj):
             return problem(403, "Only the owner agency sees whom its objects are shared with.")
         return Response(_grants_body(obj))
 

@@ -23,7 +23,7 @@ Guarded = Designation | IntelligenceNote
 def sharing_panel(request: HttpRequest, obj: Guarded) -> dict[str, Any]:
     """Template context: the owner agency's people see who has access; its admins change it."""
     user = request.user
-    shows = user.is_superuser or user.agency_id == obj.owner_id
+    shows = access.may_see_audience(user, obj)
     can_share = access.may_manage_grants(user, obj)
     return {
         "obj": obj,
