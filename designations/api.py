@@ -1,15 +1,18 @@
-"""REST API for attachments: streamed upload (the request body is the file) and download.
+"""REST API for designations (list, detail, create, amend, delist), attachments (streamed
+upload and download), regimes and /me.
 
 Everything is read through sharing.access; objects one may not see answer 404."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from email.message import Message
 from uuid import UUID
 
 from django.http import Http404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -57,7 +60,7 @@ from designations.services import (
 )
 from sharing import access
 from sharing.access import Level
-from sharing.api import problem
+from sharing.api import conditional, etag, problem
 from sharing.audit import audit_record
 from sharing.crypto import IntegrityError, KeyUnavailable
 from sharing.idempotency import Answer, KeyInFlight, KeyReused, idempotent
@@ -160,12 +163,12 @@ def _downloadable(request: Request, attachment_id: UUID) -> Attachment | None:
 
 
 class AttachmentDetail(APIView):
-    @extend_schema(responses={200: AttachmentSerializer, **problems(401, 404)})
+    @extend_schema(responses={200: AttachmentSerializer, 304: None, **problems(401, 404)})
     def get(self, request: Request, attachment_id: UUID) -> Response:
         attachment = _downloadable(request, attachment_id)
         if attachment is None:
             return _denied(request, attachment_id, "attachment metadata")
-        return Response(AttachmentSerializer(attachment).data)
+        return conditional(request, attachment, AttachmentSerializer(attachment).data)
 
 
 class AttachmentContent(APIView):
@@ -233,6 +236,46 @@ class DesignationCursor(CursorPagination):
     page_size_query_param = "page_size"
 
 
+def list_filters(request: Request) -> DesignationFilters | Response:
+    """The list filters from the query, or a 400 naming each bad one. A parameter that is sent
+    must be valid, also when it is sent empty."""
+    params = request.query_params
+    errors = {}
+    if "kind" in params and params["kind"] not in SubjectKind.values:
+        errors["kind"] = [f"Choose from {', '.join(SubjectKind.values)}."]
+    if "status" in params and params["status"] not in DesignationStatus.values:
+        errors["status"] = [f"Choose from {', '.join(DesignationStatus.values)}."]
+    if "regime" in params and not params["regime"].isdigit():
+        errors["regime"] = ["A regime id (an integer)."]
+    page_sizes = params.getlist("page_size")
+    if page_sizes and (
+        len(page_sizes) > 1
+        or not page_sizes[0].isdigit()
+        or not 1 <= int(page_sizes[0]) <= DesignationCursor.max_page_size
+    ):
+        errors["page_size"] = [f"One integer from 1 to {DesignationCursor.max_page_size}."]
+    changed_since = None
+    if "changed_since" in params:
+        try:
+            changed_since = parse_datetime(params["changed_since"])
+        except ValueError:  # well-formed but impossible, e.g. month 13
+            changed_since = None
+        if changed_since is not None and timezone.is_naive(changed_since):
+            changed_since = timezone.make_aware(changed_since, dt.UTC)
+        if changed_since is None:
+            errors["changed_since"] = ["Not a timestamp."]
+    if errors:
+        return problem(400, "The request is not valid.", errors=errors)
+    return DesignationFilters(
+        query=params.get("q", "")[:200],
+        regime=params.get("regime", ""),
+        kind=params.get("kind", ""),
+        status=params.get("status", ""),
+        agency=params.get("agency", ""),
+        changed_since=changed_since,
+    )
+
+
 class DesignationList(APIView):
     @extend_schema(
         operation_id="designations_create",
@@ -292,51 +335,16 @@ class DesignationList(APIView):
     def get(self, request: Request) -> Response:
         """Designations the caller may see: search by name, alias or reference (`q`), filter
         by `regime` (id), `kind`, `status`, `agency` (code), `changed_since` (ISO timestamp)."""
-        params = request.query_params
-        errors = {}
-        # A parameter that is sent must be valid, also when it is sent empty.
-        if "kind" in params and params["kind"] not in SubjectKind.values:
-            errors["kind"] = [f"Choose from {', '.join(SubjectKind.values)}."]
-        if "status" in params and params["status"] not in DesignationStatus.values:
-            errors["status"] = [f"Choose from {', '.join(DesignationStatus.values)}."]
-        if "regime" in params and not params["regime"].isdigit():
-            errors["regime"] = ["A regime id (an integer)."]
-        page_sizes = params.getlist("page_size")
-        if page_sizes and (
-            len(page_sizes) > 1
-            or not page_sizes[0].isdigit()
-            or not 1 <= int(page_sizes[0]) <= DesignationCursor.max_page_size
-        ):
-            errors["page_size"] = [f"One integer from 1 to {DesignationCursor.max_page_size}."]
-        if errors:
-            return problem(400, "The request is not valid.", errors=errors)
-        filters = DesignationFilters(
-            query=params.get("q", "")[:200],
-            regime=params.get("regime", ""),
-            kind=params.get("kind", ""),
-            status=params.get("status", ""),
-            agency=params.get("agency", ""),
-        )
+        filters = list_filters(request)
+        if isinstance(filters, Response):
+            return filters
         designations = designation_search(user=request.user, filters=filters)
-        if "changed_since" in params:
-            moment = parse_datetime(params["changed_since"])
-            if moment is None:
-                return problem(
-                    400,
-                    "changed_since must be an ISO 8601 timestamp.",
-                    errors={"changed_since": ["Not a timestamp."]},
-                )
-            designations = designations.filter(updated_at__gte=moment)
         paginator = DesignationCursor()
         try:
             page = paginator.paginate_queryset(designations.order_by("id"), request, view=self)
         except NotFound:
             return problem(400, "The request is not valid.", errors={"cursor": ["Invalid cursor."]})
         return paginator.get_paginated_response(DesignationSummarySerializer(page, many=True).data)
-
-
-def _etag(designation: Designation) -> str:
-    return f'"{designation.pk}-v{designation.version}"'
 
 
 def _detail_body(designation: Designation) -> dict[str, object]:
@@ -372,11 +380,11 @@ def _expected_version(request: Request, designation: Designation) -> int | Respo
     header = request.headers.get("If-Match", "").strip()
     if not header:
         return problem(428, "Send If-Match with the designation's ETag (its current version).")
-    if header != _etag(designation):
+    if header != etag(designation):
         return problem(
             412,
             "The designation has changed since you read it; read it again.",
-            current_etag=_etag(designation),
+            current_etag=etag(designation),
         )
     return designation.version
 
@@ -417,7 +425,7 @@ def _change(
         designation = perform(designation, data, expected)
     except StaleVersion as error:
         return problem(412, str(error))
-    return Response(_detail_body(designation), headers={"ETag": _etag(designation)})
+    return Response(_detail_body(designation), headers={"ETag": etag(designation)})
 
 
 class DesignationDetail(APIView):
@@ -432,10 +440,7 @@ class DesignationDetail(APIView):
             designation = designation_get(user=request.user, designation_id=designation_id)
         except Http404:
             return _denied(request, designation_id, "view")
-        etag = _etag(designation)
-        if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-            return Response(status=304, headers={"ETag": etag})
-        return Response(_detail_body(designation), headers={"ETag": etag})
+        return conditional(request, designation, _detail_body(designation))
 
     @extend_schema(
         operation_id="designations_amend",

@@ -21,7 +21,7 @@ from designations.models import IntelligenceNote
 from designations.services import note_create
 from sharing import access
 from sharing.access import Level
-from sharing.api import problem
+from sharing.api import conditional, problem
 from sharing.audit import audit_record
 from sharing.models import AuditAction, Marking
 
@@ -126,7 +126,8 @@ class NoteList(APIView):
 
 class NoteDetail(APIView):
     @extend_schema(
-        operation_id="notes_retrieve", responses={200: NoteSerializer, **problems(401, 404)}
+        operation_id="notes_retrieve",
+        responses={200: NoteSerializer, 304: None, **problems(401, 404)},
     )
     def get(self, request: Request, note_id: UUID) -> Response:
         note = access.notes_for(request.user).select_related("owner").filter(pk=note_id).first()
@@ -137,7 +138,7 @@ class NoteDetail(APIView):
             )
             return problem(404, "No such note.")
         audit_record(AuditAction.READ, obj=note)
-        return Response(NoteSerializer(note).data)
+        return conditional(request, note, NoteSerializer(note).data)
 
 
 class BulkRequest(StrictSerializer):

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_seri
 from rest_framework import serializers
 
 from designations.models import DesignationStatus, SubjectKind
+from sharing.api import PROBLEM_JSON
 from sharing.models import Marking
 
 
@@ -127,7 +128,8 @@ def split_problem_media_types(
                 operation["responses"].setdefault("429", too_many)
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
-                unwanted = "application/problem+json" if status[0] in "23" else "application/json"
-                if len(content) > 1:
-                    content.pop(unwanted, None)
+                if status[0] in "23":
+                    content.pop(PROBLEM_JSON, None)
+                elif "application/problem+json" in content:
+                    response["content"] = {PROBLEM_JSON: content[PROBLEM_JSON]}
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -20,6 +22,7 @@ class DesignationFilters:
     kind: str = ""
     status: str = ""
     agency: str = ""  # Agency code
+    changed_since: dt.datetime | None = None
 
 
 def designation_search(*, user: User, filters: DesignationFilters) -> QuerySet[Designation]:
@@ -41,7 +44,23 @@ def designation_search(*, user: User, filters: DesignationFilters) -> QuerySet[D
         designations = designations.filter(status=filters.status)
     if filters.agency:
         designations = designations.filter(owner__code=filters.agency)
+    if filters.changed_since:
+        designations = designations.filter(updated_at__gte=filters.changed_since)
     return designations.order_by("name", "id")
+
+
+def designations_for_export(*, user: User, filters: DesignationFilters) -> Iterator[Designation]:
+    """Every visible designation matching the filters, with its children, fetched in chunks
+    so that an export of 100,000 designations holds one chunk in memory at a time."""
+    designations = (
+        designation_search(user=user, filters=filters)
+        .select_related("source")
+        .prefetch_related(
+            "names", "birth_dates", "birth_places", "addresses", "nationalities", "identifiers"
+        )
+        .order_by("id")
+    )
+    return designations.iterator(chunk_size=500)
 
 
 def designation_filter_choices(*, user: User) -> dict[str, QuerySet]:

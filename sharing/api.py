@@ -24,6 +24,20 @@ def problem(status: int, detail: str, **extra: Any) -> Response:
     return Response(body, status=status, content_type=PROBLEM_JSON)
 
 
+def etag(obj: Any) -> str:
+    """An object's entity tag: its id and version, which every write raises."""
+    return f'"{obj.pk}-v{obj.version}"'
+
+
+def conditional(request: Any, obj: Any, body: Any) -> Response:
+    """The object's body with its ETag, or 304 Not Modified when If-None-Match names it."""
+    tag = etag(obj)
+    wanted = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
+    if tag in wanted or "*" in wanted:
+        return Response(status=304, headers={"ETag": tag})
+    return Response(body, headers={"ETag": tag})
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF errors (validation, authentication, permission, not found, throttling) as problem
     details, with field-level errors under "errors"."""

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from agencies.api_clients import ClientPrincipal, InvalidToken, api_client_authenticate
+from sharing.audit import audit_identify
 
 
 class ApiClientAuthentication(BaseAuthentication):
@@ -27,7 +28,9 @@ class ApiClientAuthentication(BaseAuthentication):
             client = api_client_authenticate(header[1].decode("ascii", "replace"))
         except InvalidToken as error:
             raise exceptions.AuthenticationFailed(str(error)) from error
-        return ClientPrincipal(client), client
+        principal = ClientPrincipal(client)
+        audit_identify(principal)
+        return principal, client
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="sanctions-exchange"'

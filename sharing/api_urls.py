@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agencies import api as agency_api
 from designations import api as designation_api
-from designations import api_notes
+from designations import api_exports, api_notes
 from sharing import api_grants
 
 app_name = "api"
@@ -13,6 +13,7 @@ urlpatterns = [
     # The bulk route first: "designations/bulk" must not be read as a designation id.
     *api_notes.urlpatterns,
     *designation_api.urlpatterns,
+    *api_exports.urlpatterns,
     *agency_api.urlpatterns,
     *api_grants.urlpatterns,
 ]

@@ -61,6 +61,13 @@ def acting_as(user: Any) -> Iterator[None]:
         yield
 
 
+def audit_identify(user: Any) -> None:
+    """Name the actor once a request has authenticated it (an API client is known only after
+    DRF's authentication, inside the middleware's context, which is reset when it ends)."""
+    context = _current()
+    _context.set(AuditContext(user=user, ip_address=context.ip_address, source=context.source))
+
+
 def current_user() -> Any:
     return _current().user
 

@@ -61,6 +61,7 @@ class AuditAction(models.TextChoices):
     DENIED = "denied", "Denied"
     INTEGRITY = "integrity", "Integrity failure"
     IMPORT = "import", "List import"
+    EXPORT = "export", "Export"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -217,6 +217,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
+    # Media types are chosen by Accept alone; a ?format= override would be one more way to
+    # reach a renderer and one more parameter for every operation.
+    "URL_FORMAT_OVERRIDE": None,
     # Tokens first: an unauthenticated request gets 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "sharing.api_auth.ApiClientAuthentication",

@@ -61,7 +61,12 @@ def test_upload_and_download_round_trip(world: World, attachment_storage) -> Non
     assert content[:4096] not in stored.read_bytes()
 
     reader = api(world, "c_liaison")
-    assert reader.get(response["Location"]).json()["id"] == body["id"]
+    metadata = reader.get(response["Location"])
+    assert metadata.json()["id"] == body["id"]
+    assert (
+        reader.get(response["Location"], headers={"If-None-Match": metadata["ETag"]}).status_code
+        == 304
+    )
     download = reader.get(body["content_url"])
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == content

@@ -8,7 +8,10 @@ fails `test_every_route_is_in_the_leak_matrix`, so no page or endpoint is added 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from collections.abc import Callable
 
 import pytest
@@ -522,6 +525,23 @@ def probe_api_bulk(world: World, username: str, client: Client) -> None:
     assert len(body["results"]) + len(body["missing"]) == len(ids)
 
 
+def probe_api_exports(world: World, username: str, client: Client) -> None:
+    csv_response = client.get(reverse("api:export-csv"))
+    ftm_response = client.get(reverse("api:export-ftm"))
+    if anonymous(world, username):
+        assert csv_response.status_code == ftm_response.status_code == 401
+        return
+    rows = csv.DictReader(io.StringIO(b"".join(csv_response.streaming_content).decode("utf-8-sig")))
+    assert sorted(row["name"] for row in rows) == sorted(visible_names(world, username))
+    entities = [json.loads(line) for line in b"".join(ftm_response.streaming_content).splitlines()]
+    subjects = [
+        e["properties"]["name"][0]
+        for e in entities
+        if e["schema"] in {"Person", "Organization", "Vessel", "Airplane"}
+    ]
+    assert sorted(subjects) == sorted(visible_names(world, username)), username
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -601,6 +621,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:note-list": probe_api_notes,
     "api:note-detail": lambda world, username, client: None,  # in probe_api_notes
     "api:designation-bulk": probe_api_bulk,
+    "api:export-csv": probe_api_exports,
+    "api:export-ftm": lambda world, username, client: None,  # in probe_api_exports
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,
 }

@@ -409,7 +409,15 @@ def test_notes_through_the_api(world: World) -> None:
     # AMBER: agency B only; the designation's owner A does not see B's note.
     a_reader = bearer(token_for(world, admin="a_admin"))
     assert a_reader.get(created["Location"]).status_code == 404
-    assert writer.get(created["Location"]).json()["title"] == "Seen in Dubai"
+    read = writer.get(created["Location"])
+    assert read.json()["title"] == "Seen in Dubai"
+    assert read["ETag"] == f'"{note["id"]}-v1"'
+    assert (
+        writer.get(created["Location"], headers={"If-None-Match": read["ETag"]}).status_code == 304
+    )
+    # A tag of another object or version is no match.
+    other = writer.get(created["Location"], headers={"If-None-Match": f'"{note["id"]}-v2"'})
+    assert other.status_code == 200
     listed = writer.get(reverse("api:note-list"), {"designation": str(spec.designation.pk)})
     assert note["id"] in {row["id"] for row in listed.json()["results"]}
     red = writer.post(
