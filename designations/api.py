@@ -51,7 +51,12 @@ from designations.models import (
     Regime,
     SubjectKind,
 )
-from designations.selectors import DesignationFilters, designation_get, designation_search
+from designations.selectors import (
+    MAX_ID,
+    DesignationFilters,
+    designation_get,
+    designation_search,
+)
 from designations.services import (
     StaleVersion,
     designation_amend,
@@ -129,6 +134,8 @@ class AttachmentUpload(APIView):
         if not access.may_attach(request.user, parent):
             audit_record(AuditAction.DENIED, obj=parent, detail={"attempt": "attach file"})
             return problem(403, "You may not attach files to this object.")
+        if request.stream is None:  # DRF's way of saying the body is empty
+            return problem(400, "The request body is empty: send the file as the body.")
         length = request.META.get("CONTENT_LENGTH")
         try:
             upload = receive_raw_upload(
@@ -245,8 +252,8 @@ def list_filters(request: Request) -> DesignationFilters | Response:
         errors["kind"] = [f"Choose from {', '.join(SubjectKind.values)}."]
     if "status" in params and params["status"] not in DesignationStatus.values:
         errors["status"] = [f"Choose from {', '.join(DesignationStatus.values)}."]
-    if "regime" in params and not params["regime"].isdigit():
-        errors["regime"] = ["A regime id (an integer)."]
+    if "regime" in params and not (params["regime"].isdigit() and int(params["regime"]) <= MAX_ID):
+        errors["regime"] = [f"A regime id (an integer up to {MAX_ID})."]
     page_sizes = params.getlist("page_size")
     if page_sizes and (
         len(page_sizes) > 1
@@ -323,6 +330,8 @@ class DesignationList(APIView):
                 return problem(409, "A request with this Idempotency-Key is in progress; retry.")
         response = Response(answer.body, status=answer.status)
         response["Location"] = answer.location
+        # The version is in the body, so a replay's tag is the same as the first answer's.
+        response["ETag"] = f'"{answer.body["id"]}-v{answer.body["version"]}"'
         if replay:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -376,11 +385,12 @@ def _detail_body(designation: Designation) -> dict[str, object]:
 
 
 def _expected_version(request: Request, designation: Designation) -> int | Response:
-    """If-Match is required on writes: 428 without it, 412 when it names another version."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header:
+    """If-Match is required on writes: 428 without it (or with `*`, which names no version,
+    so would not prevent a lost update), 412 when it names another version."""
+    tags = [tag.strip() for tag in request.headers.get("If-Match", "").split(",") if tag.strip()]
+    if not tags or "*" in tags:
         return problem(428, "Send If-Match with the designation's ETag (its current version).")
-    if header != etag(designation):
+    if etag(designation) not in tags:
         return problem(
             412,
             "The designation has changed since you read it; read it again.",
@@ -410,17 +420,19 @@ def _change(
     input_class: type[StrictSerializer],
     perform: Callable[[Designation, dict, int], Designation],
 ) -> Response:
-    """A write to a designation: visible (404), may change (403), If-Match (428/412), valid
-    input (400), then the service; answers with the new state and ETag."""
+    """A write to a designation: visible (404), may change (403), valid input (400), If-Match
+    (428/412), then the service; answers with the new state and ETag. The body is checked
+    before the precondition: a request that would fail anyway gets its real error, not a 412
+    (RFC 9110, 13.2.1)."""
     designation = _writable(request, designation_id)
     if isinstance(designation, Response):
         return designation
-    expected = _expected_version(request, designation)
-    if isinstance(expected, Response):
-        return expected
     serializer = input_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.to_data()
+    expected = _expected_version(request, designation)
+    if isinstance(expected, Response):
+        return expected
     try:
         designation = perform(designation, data, expected)
     except StaleVersion as error:

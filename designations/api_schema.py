@@ -97,7 +97,7 @@ CONTENT_DISPOSITION = OpenApiParameter(
 )
 LIST_FILTERS = [
     OpenApiParameter("q", OpenApiTypes.STR, description="Name, alias (any script) or reference"),
-    OpenApiParameter("regime", OpenApiTypes.INT, description="Regime id"),
+    OpenApiParameter("regime", OpenApiTypes.INT32, description="Regime id"),
     OpenApiParameter("kind", OpenApiTypes.STR, enum=SubjectKind.values),
     OpenApiParameter("status", OpenApiTypes.STR, enum=DesignationStatus.values),
     OpenApiParameter("agency", OpenApiTypes.STR, description="Owner agency code"),
@@ -107,11 +107,59 @@ LIST_FILTERS = [
 ]
 
 
+def _link(operation_id: str, description: str, **parameters: str) -> dict:
+    return {"operationId": operation_id, "description": description, "parameters": parameters}
+
+
+_DESIGNATION = {"designation_id": "$response.body#/id"}
+_OBJECT = {"object_id": "$response.body#/id"}
+_IF_MATCH = {"header.If-Match": "$response.header.ETag"}
+_DESIGNATION_LINKS = {
+    "GetDesignation": _link("designations_retrieve", "Read it again", **_DESIGNATION),
+    "AmendDesignation": _link(
+        "designations_amend", "Amend it, with its ETag", **_DESIGNATION, **_IF_MATCH
+    ),
+    "DelistDesignation": _link(
+        "designations_delist", "Delist it, with its ETag", **_DESIGNATION, **_IF_MATCH
+    ),
+    "AttachToDesignation": _link("designations_attachments_create", "Attach a file", **_OBJECT),
+    "ListDesignationGrants": _link("designations_grants_list", "Who may see it", **_OBJECT),
+    "GrantOnDesignation": _link("designations_grants_create", "Share it", **_OBJECT),
+}
+# OpenAPI links (operationId -> status -> links): how to use what one call returns in the
+# next. Integrators read them as "what next"; schemathesis's stateful tests follow them.
+LINKS: dict[str, dict[str, dict]] = {
+    "designations_create": {"201": _DESIGNATION_LINKS},
+    "designations_retrieve": {"200": _DESIGNATION_LINKS},
+    "designations_amend": {"200": _DESIGNATION_LINKS},
+    "notes_create": {
+        "201": {
+            "GetNote": _link("notes_retrieve", "Read it", note_id="$response.body#/id"),
+            "AttachToNote": _link("notes_attachments_create", "Attach a file", **_OBJECT),
+            "ListNoteGrants": _link("notes_grants_list", "Who may see it", **_OBJECT),
+            "GrantOnNote": _link("notes_grants_create", "Share it", **_OBJECT),
+        }
+    },
+    "designations_attachments_create": {
+        "201": {
+            "GetAttachment": _link(
+                "attachments_retrieve", "Its metadata", attachment_id="$response.body#/id"
+            ),
+            "DownloadAttachment": _link(
+                "attachments_content_retrieve", "Its content", attachment_id="$response.body#/id"
+            ),
+        }
+    },
+}
+LINKS["notes_attachments_create"] = LINKS["designations_attachments_create"]
+
+
 def split_problem_media_types(
     result: dict, generator: object, request: object, public: bool
 ) -> dict:
     """drf-spectacular hook: successes are application/json, errors application/problem+json,
-    instead of both media types everywhere."""
+    instead of both media types everywhere; plus 429 on every authenticated operation, the
+    OpenAPI links, and closed request bodies."""
     too_many = {
         "description": "Rate limit reached; see Retry-After",
         "content": {
@@ -121,8 +169,14 @@ def split_problem_media_types(
             "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}
         },
     }
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            # Request bodies are StrictSerializers: say so, an unknown field is a 400.
+            component["additionalProperties"] = False
     for path in result.get("paths", {}).values():
         for operation in path.values():
+            for status, links in LINKS.get(operation.get("operationId", ""), {}).items():
+                operation["responses"][status]["links"] = links
             if operation.get("security") != [] and "responses" in operation:
                 # Every authenticated operation is rate-limited (sharing.api_auth).
                 operation["responses"].setdefault("429", too_many)

@@ -14,6 +14,10 @@ from designations.models import Designation, DesignationVersion, Name, Regime
 from designations.names import normalize_name
 from sharing import access
 
+# Integer ids are 32-bit in every database we run on; a larger number names nothing (and
+# would overflow the database driver).
+MAX_ID = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class DesignationFilters:
@@ -36,7 +40,7 @@ def designation_search(*, user: User, filters: DesignationFilters) -> QuerySet[D
         designations = designations.filter(
             name_match | Q(reference_number__iexact=filters.query.strip())
         )
-    if filters.regime.isdigit():
+    if filters.regime.isdigit() and int(filters.regime) <= MAX_ID:
         designations = designations.filter(regime_id=int(filters.regime))
     if filters.kind:
         designations = designations.filter(subject_kind=filters.kind)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from designations.api_schema import problems
+from designations.api_serializers import StrictSerializer
 from designations.models import Designation, IntelligenceNote
 from sharing import access
 from sharing.access import Level
@@ -22,7 +23,7 @@ from sharing.grants import grant_create, grant_revoke, grantee_from_key, grants_
 from sharing.models import AuditAction
 
 
-class GrantSerializer(serializers.Serializer):
+class GrantSerializer(StrictSerializer):
     grantee = serializers.CharField(
         help_text="agency:<code>, sharing_group:<uuid> or user:<username> (TLP:RED)"
     )

@@ -108,11 +108,13 @@ def test_refusals_are_problems_and_write_nothing(world: World, attachment_storag
     liaison = post_file(api(world, "a_liaison"), clear, b"x")
     other_agency = post_file(api(world, "c_liaison"), hidden, b"x")
     anonymous = post_file(Client(), clear, b"x")
+    empty = post_file(api(world, "a_publisher"), clear, b"")
 
     assert liaison.status_code == 403 and liaison.json()["status"] == 403
     assert other_agency.status_code == 404
     assert anonymous.status_code == 401
     assert anonymous["WWW-Authenticate"].startswith("Bearer")
+    assert empty.status_code == 400 and "empty" in empty.json()["detail"]
     assert list(attachment_storage.iterdir()) == []
     assert AuditEntry.objects.filter(action="denied", actor_name="c_liaison").exists()
 

@@ -362,6 +362,11 @@ def test_sharing_through_the_api(world: World) -> None:
     grants = reverse("api:designation-grants", args=[spec.designation.pk])
     detail = reverse("api:designation-detail", args=[spec.designation.pk])
     assert reader.get(detail).status_code == 404
+    typo = owner.post(
+        grants, {"grantee": "agency:B", "levle": "view"}, content_type="application/json"
+    )
+    assert typo.status_code == 400 and set(typo.json()["errors"]) == {"levle"}
+    assert owner.get(grants).json() == []
 
     shared = owner.post(
         grants, {"grantee": "agency:B", "level": "view"}, content_type="application/json"
