@@ -43,7 +43,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from agencies.api_clients import api_client_create  # noqa: E402
+from agencies.api_clients import ClientPrincipal, api_client_create  # noqa: E402
 from agencies.models import Role, User  # noqa: E402
 from sharing import access  # noqa: E402
 
@@ -173,13 +173,13 @@ def main() -> None:
         _agencies, users = visible_list.seed(rng)
         print(f"seeding took {time.perf_counter() - started:.1f} s on {connection.vendor}")
         # The agency with the median visible share: neither the best- nor worst-served.
-        counted = sorted((access.designations_for(u).count(), u.username, u) for u in users)
+        counted = sorted((access.designations_for(u.agency).count(), u.username, u) for u in users)
         visible, _name, liaison = counted[len(counted) // 2]
         print(f"measured agency {liaison.agency.code}: sees {visible:,} designations")
         admin = User.objects.create(
             username="bench-admin", agency=liaison.agency, role=Role.AGENCY_ADMIN
         )
-        _client, token = api_client_create(
+        client, token = api_client_create(
             actor=admin,
             name="bench",
             scopes=["read"],
@@ -187,7 +187,7 @@ def main() -> None:
         )
         superuser = User.objects.create_superuser(username="bench-root", password=None)
         ids = list(
-            access.designations_for(liaison)
+            access.designations_for(ClientPrincipal(client))
             .order_by("?")
             .values_list("pk", flat=True)[:RETRIEVE_IDS]
         )

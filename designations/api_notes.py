@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from designations.api import DesignationSummarySerializer
+from designations.api import DesignationSummarySerializer, summaries, summary_columns
 from designations.api_schema import problems
 from designations.api_serializers import StrictSerializer, StrictUUIDField
 from designations.models import IntelligenceNote
@@ -165,17 +165,13 @@ class DesignationBulk(APIView):
         serializer = BulkRequest(data=request.data)
         serializer.is_valid(raise_exception=True)
         ids = list(dict.fromkeys(serializer.validated_data["ids"]))
-        found = (
-            access.designations_for(request.user, Level.VIEW)
-            .filter(pk__in=ids)
-            .select_related("owner", "regime")
+        found = summary_columns(
+            access.designations_for(request.user, Level.VIEW).filter(pk__in=ids)
         )
         by_id = {d.pk: d for d in found}
         return Response(
             {
-                "results": DesignationSummarySerializer(
-                    [by_id[i] for i in ids if i in by_id], many=True
-                ).data,
+                "results": summaries(by_id[i] for i in ids if i in by_id),
                 "missing": [str(i) for i in ids if i not in by_id],
             }
         )

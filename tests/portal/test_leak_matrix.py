@@ -328,7 +328,9 @@ def probe_api_designation_detail(world: World, username: str, client: Client) ->
         else:
             assert response.status_code == 404, (username, spec.designation.name)
         before = type(spec.designation).objects.get(pk=spec.designation.pk).version
-        response = client.patch(url, {}, content_type="application/json")
+        response = client.patch(
+            url, {"reasons": "probe", "reason": "probe"}, content_type="application/json"
+        )
         _assert_change_refused(world, username, spec, response, before)
 
 
