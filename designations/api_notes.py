@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from designations.api import DesignationSummarySerializer, summaries, summary_columns
 from designations.api_schema import problems
-from designations.api_serializers import StrictSerializer, StrictUUIDField
+from designations.api_serializers import StrictCharField, StrictSerializer, StrictUUIDField
 from designations.models import IntelligenceNote
 from designations.services import note_create
 from sharing import access
@@ -51,8 +51,8 @@ class NoteSerializer(serializers.ModelSerializer):
 
 class NoteCreate(StrictSerializer):
     designation = StrictUUIDField(allow_null=True)
-    title = serializers.CharField(max_length=300)
-    body = serializers.CharField(max_length=200_000, help_text="Markdown")
+    title = StrictCharField(max_length=300)
+    body = StrictCharField(max_length=200_000, help_text="Markdown")
     marking = serializers.ChoiceField(choices=Marking.choices, default=Marking.AMBER)
 
 

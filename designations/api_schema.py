@@ -169,6 +169,12 @@ def split_problem_media_types(
             "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}
         },
     }
+    too_large = {
+        "description": "The JSON body is over the size limit",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request"):
             # Request bodies are StrictSerializers: say so, an unknown field is a 400.
@@ -177,6 +183,10 @@ def split_problem_media_types(
         for operation in path.values():
             for status, links in LINKS.get(operation.get("operationId", ""), {}).items():
                 operation["responses"][status]["links"] = links
+            if "requestBody" in operation and "application/json" in operation["requestBody"].get(
+                "content", {}
+            ):
+                operation["responses"].setdefault("413", too_large)
             if operation.get("security") != [] and "responses" in operation:
                 # Every authenticated operation is rate-limited (sharing.api_auth).
                 operation["responses"].setdefault("429", too_many)

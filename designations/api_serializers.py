@@ -17,6 +17,24 @@ from designations.models import (
 from sharing.models import Marking
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string, not a number or boolean that DRF would turn into one."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, not a string of digits, a float or a boolean."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, so a typo is an error instead of silently ignored."""
 
@@ -35,66 +53,62 @@ class StrictSerializer(serializers.Serializer):
 
 class NameInput(StrictSerializer):
     kind = serializers.ChoiceField(choices=NameKind.choices)
-    full_name = serializers.CharField(max_length=500)
+    full_name = StrictCharField(max_length=500)
     quality = serializers.ChoiceField(choices=NameQuality.choices, required=False, allow_blank=True)
-    script = serializers.CharField(max_length=4, required=False, allow_blank=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    script = StrictCharField(max_length=4, required=False, allow_blank=True)
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
 
 
 class PlaceInput(StrictSerializer):
-    street = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    state_province = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    country = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    street = StrictCharField(max_length=500, required=False, allow_blank=True)
+    city = StrictCharField(max_length=200, required=False, allow_blank=True)
+    state_province = StrictCharField(max_length=200, required=False, allow_blank=True)
+    postal_code = StrictCharField(max_length=40, required=False, allow_blank=True)
+    country = StrictCharField(max_length=100, required=False, allow_blank=True)
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
 
 
 class NationalityInput(StrictSerializer):
-    country = serializers.CharField(max_length=100)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    country = StrictCharField(max_length=100)
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
 
 
 class IdentifierInput(StrictSerializer):
     kind = serializers.ChoiceField(choices=IdentifierKind.choices)
-    number = serializers.CharField(max_length=200)
-    type_detail = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    issuing_country = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    number = StrictCharField(max_length=200)
+    type_detail = StrictCharField(max_length=200, required=False, allow_blank=True)
+    issuing_country = StrictCharField(max_length=100, required=False, allow_blank=True)
     issued_on = serializers.DateField(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
 
 
 class BirthDateInput(StrictSerializer):
     kind = serializers.ChoiceField(choices=BirthDateKind.choices, required=False, allow_blank=True)
     date = serializers.DateField(required=False, allow_null=True)
-    year = serializers.IntegerField(min_value=1800, max_value=2100, required=False, allow_null=True)
-    from_year = serializers.IntegerField(
-        min_value=1800, max_value=2100, required=False, allow_null=True
-    )
-    to_year = serializers.IntegerField(
-        min_value=1800, max_value=2100, required=False, allow_null=True
-    )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    year = StrictIntegerField(min_value=1800, max_value=2100, required=False, allow_null=True)
+    from_year = StrictIntegerField(min_value=1800, max_value=2100, required=False, allow_null=True)
+    to_year = StrictIntegerField(min_value=1800, max_value=2100, required=False, allow_null=True)
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
 
 
 def _text_list() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.CharField(max_length=500), required=False, max_length=100
+        child=StrictCharField(max_length=500), required=False, max_length=100
     )
 
 
 class DesignationContent(StrictSerializer):
     """The amendable content; on amend every field is optional (PATCH semantics)."""
 
-    name = serializers.CharField(max_length=500)
+    name = StrictCharField(max_length=500)
     subject_kind = serializers.ChoiceField(choices=SubjectKind.choices)
-    reference_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    legal_basis = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    gender = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    reference_number = StrictCharField(max_length=64, required=False, allow_blank=True)
+    legal_basis = StrictCharField(required=False, allow_blank=True, max_length=5000)
+    gender = StrictCharField(max_length=20, required=False, allow_blank=True)
     titles = _text_list()
     positions = _text_list()
     measures = _text_list()
-    reasons = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
+    reasons = StrictCharField(required=False, allow_blank=True, max_length=50_000)
     listed_on = serializers.DateField(required=False, allow_null=True)
     marking = serializers.ChoiceField(choices=Marking.choices, required=False)
     names = NameInput(many=True, required=False, max_length=200)
@@ -118,11 +132,11 @@ class DesignationContent(StrictSerializer):
 
 
 class DesignationCreate(DesignationContent):
-    regime = serializers.CharField(max_length=64, help_text="Code of one of your regimes")
+    regime = StrictCharField(max_length=64, help_text="Code of one of your regimes")
 
 
 class DesignationAmend(DesignationContent):
-    reason = serializers.CharField(max_length=5000)
+    reason = StrictCharField(max_length=5000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, partial=True, **kwargs)
@@ -137,7 +151,7 @@ class DesignationAmend(DesignationContent):
 
 
 class DesignationDelist(StrictSerializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = StrictCharField(max_length=5000)
     delisted_on = serializers.DateField(required=False)
 
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from designations.api_schema import problems
-from designations.api_serializers import StrictSerializer
+from designations.api_serializers import StrictCharField, StrictSerializer
 from designations.models import Designation, IntelligenceNote
 from sharing import access
 from sharing.access import Level
@@ -24,7 +24,7 @@ from sharing.models import AuditAction
 
 
 class GrantSerializer(StrictSerializer):
-    grantee = serializers.CharField(
+    grantee = StrictCharField(
         help_text="agency:<code>, sharing_group:<uuid> or user:<username> (TLP:RED)"
     )
     level = serializers.ChoiceField(choices=[level.label for level in Level])

@@ -31,5 +31,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "sharing.views.bad_request"
 handler404 = "sharing.views.not_found"
 handler500 = "sharing.views.server_error"

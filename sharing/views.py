@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -36,6 +37,21 @@ def _api_problem(request: HttpRequest, status: int, detail: str) -> HttpResponse
         "detail": detail,
     }
     return JsonResponse(body, status=status, content_type="application/problem+json")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413 (Django calls it a bad request); anything
+    else Django refuses before a view runs is 400. Problem details on API paths."""
+    if isinstance(exception, RequestDataTooBig):
+        status = 413
+        detail = (
+            f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} "
+            "bytes; send files as attachments."
+        )
+    else:
+        status, detail = 400, "The request could not be read."
+    problem = _api_problem(request, status, detail)
+    return problem or render(request, "400.html", {"detail": detail}, status=status)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -187,3 +187,11 @@ def test_malformed_filters_are_harmless(un_list: None, bob: User) -> None:
     ]:
         assert client.get(LIST, params).status_code == 200
     assert client.get("/designations/not-a-uuid/").status_code == 404
+
+
+def test_an_oversize_form_gets_a_friendly_413(db, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = Client().post(reverse("login"), {"username": "x" * 5000, "password": "y"})
+    assert response.status_code == 413
+    assert b"That request could not be accepted" in response.content
+    assert b"1,000 bytes" in response.content

@@ -251,6 +251,11 @@ def test_publish_through_the_api_with_an_idempotency_key(world: World) -> None:
         (new_designation(names=[{"kind": "alias"}]), "names"),
         (new_designation(listed_on="yesterday"), "listed_on"),
         (new_designation(marking="RED"), "marking"),
+        # JSON types are kept: DRF would quietly turn a number into a name.
+        (new_designation(name=8.2e256), "name"),
+        (new_designation(names=[{"kind": "alias", "full_name": "x", "note": 3}]), "names"),
+        (new_designation(birth_dates=[{"year": "1950"}]), "birth_dates"),
+        (new_designation(titles=[True]), "titles"),
     ],
 )
 def test_malformed_creates_are_400_with_the_field_and_write_nothing(world, body, field) -> None:
@@ -262,6 +267,21 @@ def test_malformed_creates_are_400_with_the_field_and_write_nothing(world, body,
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/problem+json"
     assert field in response.json()["errors"]
+    assert Designation.objects.count() == count
+
+
+def test_an_oversize_json_body_is_413_and_writes_nothing(world: World, settings) -> None:
+    from designations.models import Designation
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    count = Designation.objects.count()
+    api = bearer(token_for(world, admin="a_admin", scopes=("read", "write")))
+    response = api.post(
+        LIST, new_designation(reasons="x" * 20_000), content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert "10,000 bytes" in response.json()["detail"]
     assert Designation.objects.count() == count
 
 
