@@ -282,6 +282,20 @@ class DesignationCursor(CursorPagination):
     page_size_query_param = "page_size"
 
 
+def _utc_timestamp(text: str) -> dt.datetime | None:
+    """An ISO 8601 timestamp in UTC (naive means UTC), or None. Converted here because
+    PostgreSQL refuses offsets past 15:59 that Python accepts."""
+    try:
+        moment = parse_datetime(text)
+        if moment is None:
+            return None
+        if timezone.is_naive(moment):
+            return timezone.make_aware(moment, dt.UTC)
+        return moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # month 13; year 1 at +05:00 is before year 1 in UTC
+        return None
+
+
 def list_filters(request: Request) -> DesignationFilters | Response:
     """The list filters from the query, or a 400 naming each bad one. A parameter that is sent
     must be valid, also when it is sent empty."""
@@ -302,12 +316,7 @@ def list_filters(request: Request) -> DesignationFilters | Response:
         errors["page_size"] = [f"One integer from 1 to {DesignationCursor.max_page_size}."]
     changed_since = None
     if "changed_since" in params:
-        try:
-            changed_since = parse_datetime(params["changed_since"])
-        except ValueError:  # well-formed but impossible, e.g. month 13
-            changed_since = None
-        if changed_since is not None and timezone.is_naive(changed_since):
-            changed_since = timezone.make_aware(changed_since, dt.UTC)
+        changed_since = _utc_timestamp(params["changed_since"])
         if changed_since is None:
             errors["changed_since"] = ["Not a timestamp."]
     if errors:

@@ -62,6 +62,8 @@ class AuditAction(models.TextChoices):
     INTEGRITY = "integrity", "Integrity failure"
     IMPORT = "import", "List import"
     EXPORT = "export", "Export"
+    FEDERATION = "federation", "Federation (node keys, partners)"
+    SYNC = "sync", "Sync batch"
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -157,3 +159,22 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal} {self.key}"
+
+
+class NodeRequestNonce(models.Model):
+    """A signed request's nonce, kept for the clock-skew window: a second request with the
+    same nonce from the same node is a replay."""
+
+    node = models.ForeignKey("agencies.Node", on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # The replay check is this constraint: the insert of a repeated nonce fails.
+            models.UniqueConstraint(fields=["node", "nonce"], name="node_nonce_once")
+        ]
+        indexes = [models.Index(fields=["seen_at"], name="node_nonce_seen_idx")]  # the purge
+
+    def __str__(self) -> str:
+        return f"{self.node_id}:{self.nonce}"

@@ -268,6 +268,10 @@ STORAGES = {
     },
 }
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", str(4 * 1024**3))
+# This node's private Ed25519 (signing) and X25519 (key exchange) keys; `node init` writes it.
+# How far a partner's clock may be from ours: a signed request older (or newer) is refused.
+NODE_CLOCK_SKEW_SECONDS = envint("NODE_CLOCK_SKEW_SECONDS", "60")
+NODE_KEY_FILE = Path(os.getenv("NODE_KEY_FILE", VAR_DIR / f"node-{NODE_ID}.key.json"))
 ATTACHMENT_KEYRING_FILE = Path(os.getenv("ATTACHMENT_KEYRING_FILE", VAR_DIR / "keyring.json"))
 # Only the in-memory handler for ordinary uploads: Django's default would spool uploads over
 # 2.5 MB to a plaintext temporary file. Attachment views install the encrypting handler.

@@ -92,6 +92,11 @@ def attachment_storage(settings, tmp_path, monkeypatch):
     }
     settings.ATTACHMENT_KEYRING_FILE = tmp_path / "keyring.json"
     keyring_add_primary()
+    # Node keys likewise: a test that needs them runs `node init` into its own directory.
+    from sharing.node_keys import forget_cached_keys
+
+    settings.NODE_KEY_FILE = tmp_path / "node.key.json"
+    forget_cached_keys()
     return location
 
 
