@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from agencies.models import Agency, Node, Role, User
 from agencies.services import agency_create, node_ensure_local, user_create
+
+# Property-based tests (schemathesis) explore new examples on every local run; CI replays a
+# fixed set (.ci/run sets HYPOTHESIS_PROFILE=ci) so that a landing does not hang on luck. What
+# local runs find is fixed and kept as a regular test.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.load_profile(os.getenv("HYPOTHESIS_PROFILE", "default"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UN_EXCERPT = FIXTURES / "un_excerpt_2026.xml"

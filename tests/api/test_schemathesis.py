@@ -43,7 +43,10 @@ def map_body(context, body):  # type: ignore[no-untyped-def]
     """Creates name one of the fuzzer's agency's regimes (a random code is refused), so that
     stateful sequences start from a designation that exists."""
     if context.operation.label == "POST /api/v1/designations" and isinstance(body, dict):
-        return {**body, "regime": "TEST"}
+        regime = body.get("regime")
+        # Only a schema-valid code is swapped: a negative case must stay negative.
+        if isinstance(regime, str) and 1 <= len(regime) <= 64:
+            return {**body, "regime": "TEST"}
     return body
 
 
