@@ -178,3 +178,24 @@ class NodeRequestNonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_id}:{self.nonce}"
+
+
+class SyncOffer(models.Model):
+    """What this node has sent a partner in its feed, at which version: a later change that
+    takes the object out of the partner's sight is sent as a retraction, and only then (a
+    partner never learns of objects it was never shown)."""
+
+    partner = models.ForeignKey("agencies.Node", on_delete=models.CASCADE, related_name="+")
+    object_type = models.CharField(max_length=40)
+    object_id = models.UUIDField()
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "object_type", "object_id"], name="one_offer_per_object"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.object_type} {self.object_id} v{self.version}"

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agencies import views as agency_views
+from sharing import sync_views
 from sharing import views as sharing_views
 
 urlpatterns = [
@@ -28,6 +29,8 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
+    # Between nodes: signed requests only (sharing.node_auth).
+    path("sync/v1/feed", sync_views.feed, name="sync-feed"),
     path("admin/", admin.site.urls),
 ]
 

@@ -544,6 +544,14 @@ def probe_api_exports(world: World, username: str, client: Client) -> None:
     assert sorted(subjects) == sorted(visible_names(world, username)), username
 
 
+def probe_sync_feed(world: World, username: str, client: Client) -> None:
+    # People and API clients, signed in or not, get nothing: the feed answers signed node
+    # requests only (tests/sharing/test_sync_feed.py has the nodes' side).
+    response = client.get(reverse("sync-feed"))
+    assert response.status_code == 401, username
+    assert "records" not in response.json()
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -624,6 +632,7 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:note-detail": lambda world, username, client: None,  # in probe_api_notes
     "api:designation-bulk": probe_api_bulk,
     "api:export-csv": probe_api_exports,
+    "sync-feed": probe_sync_feed,
     "api:export-ftm": lambda world, username, client: None,  # in probe_api_exports
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,

@@ -1,0 +1,135 @@
+"""The feed a partner node reads (origin side): changes after a cursor, in sequence order, as
+the current state of each object the partner's agencies may see, or a retraction for one it
+was shown before and may no longer see. Batches are signed by this node.
+
+Visibility is sharing.access's answer for the partner's agencies, as for anyone else; each
+record carries that audience (which of the partner's agencies may see it, at which level), and
+the partner enforces it without widening it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency, Node
+from agencies.services import node_ensure_local
+from designations.data import designation_data
+from designations.models import Designation
+from sharing import access
+from sharing.access import Level
+from sharing.models import ChangeLogEntry, SyncOffer
+from sharing.node_keys import load_node_keys, verify_signature
+
+DESIGNATION = "designation"
+FEED_VERSION = 1
+MAX_BATCH = 500
+# Levels a partner agency can hold on an object it does not own.
+SHARED_LEVELS = [Level.VIEW, Level.COMMENT, Level.DOWNLOAD]
+
+
+def canonical(body: dict[str, Any]) -> bytes:
+    """The bytes a batch signature covers: sorted keys, no spaces, UTF-8."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def batch_sign(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "signature": load_node_keys().sign(canonical(body))}
+
+
+def batch_verify(origin: Node, batch: dict[str, Any]) -> bool:
+    """Whether `batch` is exactly what `origin` signed (checked before anything is applied)."""
+    body = {key: value for key, value in batch.items() if key != "signature"}
+    signature = batch.get("signature")
+    return isinstance(signature, str) and verify_signature(origin, canonical(body), signature)
+
+
+def _audiences(partner: Node, ids: list) -> dict[Any, dict[str, str]]:
+    """For each designation id: the partner's agencies that may see it, with their level."""
+    audiences: dict[Any, dict[str, str]] = {pk: {} for pk in ids}
+    for agency in Agency.objects.filter(home_node=partner).order_by("code"):
+        for level in SHARED_LEVELS:
+            for pk in (
+                access.designations_for(agency, level)
+                .filter(pk__in=ids)
+                .values_list("pk", flat=True)
+            ):
+                audiences[pk][agency.code] = level.label
+    return audiences
+
+
+def _designation_record(designation: Designation, seq: int, audience: dict[str, str]) -> dict:
+    return {
+        "seq": seq,
+        "type": DESIGNATION,
+        "id": str(designation.pk),
+        "action": "upsert",
+        "version": designation.version,
+        "owner": designation.owner.code,
+        "regime": {"code": designation.regime.code, "name": designation.regime.name},
+        "audience": audience,
+        "data": designation_data(designation),
+    }
+
+
+@transaction.atomic
+def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str, Any]:
+    """The next batch for `partner`: change-log rows after `after` (at most `limit`), each
+    object once, at its current state, in sequence order. Signed."""
+    entries = list(
+        ChangeLogEntry.objects.filter(seq__gt=after).order_by("seq")[: min(limit, MAX_BATCH)]
+    )
+    # Each object once, at its latest row in the batch (later rows win). Other object types
+    # travel in later steps of the protocol; the cursor passes them all the same.
+    last_seq = {e.object_id: e.seq for e in entries if e.object_type == DESIGNATION}
+    ids = list(last_seq)
+    visible = {
+        d.pk: d
+        for d in access.designations_for(partner)
+        .filter(pk__in=ids)
+        .select_related("owner", "regime")
+        .prefetch_related(
+            "names", "birth_dates", "birth_places", "addresses", "nationalities", "identifiers"
+        )
+    }
+    audiences = _audiences(partner, list(visible))
+    offered = {
+        offer.object_id: offer
+        for offer in SyncOffer.objects.filter(
+            partner=partner, object_type=DESIGNATION, object_id__in=ids
+        )
+    }
+    records = []
+    for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
+        designation = visible.get(object_id)
+        if designation is not None:
+            records.append(_designation_record(designation, seq, audiences[object_id]))
+            SyncOffer.objects.update_or_create(
+                partner=partner,
+                object_type=DESIGNATION,
+                object_id=object_id,
+                defaults={"version": designation.version},
+            )
+        elif object_id in offered:
+            # Shown before, not visible now: the partner must drop it.
+            records.append(
+                {"seq": seq, "type": DESIGNATION, "id": str(object_id), "action": "retract"}
+            )
+            offered[object_id].delete()
+    until = entries[-1].seq if entries else after
+    head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    return batch_sign(
+        {
+            "feed_version": FEED_VERSION,
+            "origin": node_ensure_local().node_id,
+            "recipient": partner.node_id,
+            "after": after,
+            "until": until,
+            "more": until < head,
+            "issued_at": timezone.now().isoformat(),
+            "records": records,
+        }
+    )
