@@ -32,6 +32,9 @@ class DesignationFilters:
 def designation_search(*, user: User, filters: DesignationFilters) -> QuerySet[Designation]:
     """Visible designations matching a name (any alias, any script) or reference number."""
     designations = access.designations_for(user).select_related("owner", "regime")
+    # NUL can be typed into a URL but not sent to PostgreSQL; no stored text contains it.
+    if any("\x00" in getattr(filters, f) for f in ("query", "regime", "kind", "status", "agency")):
+        return designations.none()
     if filters.query.strip():
         normalized = normalize_name(filters.query)
         name_match = Exists(

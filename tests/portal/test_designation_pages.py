@@ -184,6 +184,10 @@ def test_malformed_filters_are_harmless(un_list: None, bob: User) -> None:
         {"page": "999"},
         {"page": "-1"},
         {"q": "%" * 500},
+        # NUL cannot reach PostgreSQL; it matches nothing.
+        {"q": "\x00"},
+        {"kind": "\x00"},
+        {"agency": "A\x00"},
     ]:
         assert client.get(LIST, params).status_code == 200
     assert client.get("/designations/not-a-uuid/").status_code == 404

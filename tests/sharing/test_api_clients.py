@@ -186,6 +186,8 @@ def test_changed_since_filters_and_a_bad_timestamp_is_a_problem(world: World) ->
         bad = api.get(LIST, {"changed_since": text})
         assert bad.status_code == 400, text
         assert bad.json()["errors"] == {"changed_since": ["Not a timestamp."]}
+    # NUL cannot reach PostgreSQL; it matches nothing.
+    assert api.get(LIST, {"q": "\x00", "agency": "\x00"}).json()["results"] == []
     # An offset PostgreSQL would refuse (past 15:59) is converted, not passed on.
     far = api.get(LIST, {"changed_since": "0087-09-24T00:26:51-22:05"})
     assert far.status_code == 200 and len(far.json()["results"]) > 0
