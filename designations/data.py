@@ -82,15 +82,17 @@ def _model_value(field: str, value: Any) -> Any:
     return value
 
 
-def designation_data(designation: Designation) -> dict[str, Any]:
-    """The designation's current content, from the database, in the data format."""
+def designation_data(designation: Designation, *, with_audience: bool = True) -> dict[str, Any]:
+    """The designation's current content, from the database, in the data format. The
+    audience (this node's grants) is left out of what goes to other nodes."""
     data: dict[str, Any] = {
         field: _json_value(getattr(designation, field)) for field in SCALAR_FIELDS + STATE_FIELDS
     }
     data["regime"] = designation.regime.code
     from sharing.grants import audience_snapshot  # the sharing core sits above this module
 
-    data["audience"] = audience_snapshot(designation)
+    if with_audience:
+        data["audience"] = audience_snapshot(designation)
     for key, (_model, fields) in CHILDREN.items():
         data[key] = [
             {field: _json_value(getattr(row, field)) for field in fields}

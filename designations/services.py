@@ -97,7 +97,7 @@ def record_version(
     return entry
 
 
-def _replace_children(designation: Designation, data: dict[str, Any]) -> None:
+def replace_children(designation: Designation, data: dict[str, Any]) -> None:
     for key in CHILDREN:
         getattr(designation, key).all().delete()
     rows = child_rows(designation, data)
@@ -131,7 +131,7 @@ def designation_create(
     primary = {"kind": "primary", "full_name": designation.name}
     if not any(n.get("kind") == "primary" for n in data.get("names", [])):
         data = {**data, "names": [primary, *data.get("names", [])]}
-    _replace_children(designation, data)
+    replace_children(designation, data)
     record_version(
         designation=designation,
         data=designation_data(designation),
@@ -184,7 +184,7 @@ def designation_amend(
         designation.full_clean()
         designation.save()
         if set(changes) & set(CHILDREN):
-            _replace_children(designation, {**previous, **changes})
+            replace_children(designation, {**previous, **changes})
         record_version(
             designation=designation,
             data=designation_data(designation),

@@ -202,6 +202,8 @@ def _permission_row_changed(sender: type[Model], instance: Model, **kwargs: obje
     obj = model.objects.filter(pk=instance.content_object_id).first()
     if obj is None:
         return  # the object itself is being deleted
+    if not Agency.objects.filter(pk=obj.owner_id, home_node__is_local=True).exists():
+        return  # a replica: its audience comes from its origin (sharing.sync_apply), as is
     detail = _describe(instance)
     action = AuditAction.REVOKE if deleted else AuditAction.GRANT
     detail["change"] = "revoked" if deleted else ("granted" if created else "level changed")

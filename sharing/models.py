@@ -199,3 +199,62 @@ class SyncOffer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}: {self.object_type} {self.object_id} v{self.version}"
+
+
+class PartnerSync(models.Model):
+    """This node's sync state with one partner: how far its feed has been applied, and how the
+    last runs went (the sync status page and `sync status` read it)."""
+
+    partner = models.OneToOneField("agencies.Node", on_delete=models.CASCADE, related_name="sync")
+    cursor = models.BigIntegerField(default=0, help_text="Last sequence of the partner applied")
+    partner_head = models.BigIntegerField(default=0, help_text="Partner's last sequence seen")
+    last_pull_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # One run per partner at a time: a run claims the lease with a conditional UPDATE.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sync with {self.partner_id} at {self.cursor}"
+
+
+class SyncHeld(models.Model):
+    """A record from a partner that could not be applied: kept with its error, retried on
+    every run, applied once possible (never skipped silently)."""
+
+    partner = models.ForeignKey("agencies.Node", on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    object_type = models.CharField(max_length=40)
+    object_id = models.UUIDField()
+    record = models.JSONField()
+    error = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    first_failed_at = models.DateTimeField(auto_now_add=True)
+    last_failed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["partner", "seq"]
+        constraints = [
+            # The latest failing record per object: a newer one replaces it.
+            models.UniqueConstraint(
+                fields=["partner", "object_type", "object_id"], name="one_held_record_per_object"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"held {self.object_type} {self.object_id} from {self.partner_id}: {self.error}"
+
+
+class SyncConflict(models.Model):
+    """The same version arrived with other content than this node holds: the owner's copy
+    won, and the difference is kept for operators."""
+
+    partner = models.ForeignKey("agencies.Node", on_delete=models.CASCADE, related_name="+")
+    object_type = models.CharField(max_length=40)
+    object_id = models.UUIDField()
+    version = models.PositiveIntegerField()
+    fields = models.JSONField(default=list)
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"conflict on {self.object_type} {self.object_id} v{self.version}"

@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sharing.tasks.node_heartbeat",
         "schedule": envint("HEARTBEAT_SECONDS", "30"),
     },
+    # Pull from every partner (push makes changes arrive sooner; this catches up).
+    "sync-pull-all": {
+        "task": "sharing.tasks.sync_pull_all",
+        "schedule": envint("SYNC_PULL_SECONDS", "30"),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -271,6 +276,8 @@ ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", str(4 * 1024**3))
 # This node's private Ed25519 (signing) and X25519 (key exchange) keys; `node init` writes it.
 # How far a partner's clock may be from ours: a signed request older (or newer) is refused.
 NODE_CLOCK_SKEW_SECONDS = envint("NODE_CLOCK_SKEW_SECONDS", "60")
+# Seconds a request to a partner node may take before the run is retried later.
+SYNC_HTTP_TIMEOUT = envint("SYNC_HTTP_TIMEOUT", "30")
 NODE_KEY_FILE = Path(os.getenv("NODE_KEY_FILE", VAR_DIR / f"node-{NODE_ID}.key.json"))
 ATTACHMENT_KEYRING_FILE = Path(os.getenv("ATTACHMENT_KEYRING_FILE", VAR_DIR / "keyring.json"))
 # Only the in-memory handler for ordinary uploads: Django's default would spool uploads over

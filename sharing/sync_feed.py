@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency, Node
@@ -22,7 +23,7 @@ from designations.models import Designation
 from sharing import access
 from sharing.access import Level
 from sharing.models import ChangeLogEntry, SyncOffer
-from sharing.node_keys import load_node_keys, verify_signature
+from sharing.node_keys import NodeKeys, load_node_keys, verify_signature
 
 DESIGNATION = "designation"
 FEED_VERSION = 1
@@ -36,8 +37,9 @@ def canonical(body: dict[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def batch_sign(body: dict[str, Any]) -> dict[str, Any]:
-    return {**body, "signature": load_node_keys().sign(canonical(body))}
+def batch_sign(body: dict[str, Any], keys: NodeKeys | None = None) -> dict[str, Any]:
+    """The batch with this node's signature (or `keys`', for tests acting as a partner)."""
+    return {**body, "signature": (keys or load_node_keys()).sign(canonical(body))}
 
 
 def batch_verify(origin: Node, batch: dict[str, Any]) -> bool:
@@ -45,6 +47,29 @@ def batch_verify(origin: Node, batch: dict[str, Any]) -> bool:
     body = {key: value for key, value in batch.items() if key != "signature"}
     signature = batch.get("signature")
     return isinstance(signature, str) and verify_signature(origin, canonical(body), signature)
+
+
+def partners() -> QuerySet[Node]:
+    """The partner nodes this node exchanges with: registered, with keys."""
+    return Node.objects.filter(is_local=False).exclude(signing_public_key="")
+
+
+def affects(partner: Node, object_type: str, object_id: str) -> bool:
+    """Whether a change of the object is news for `partner`: it may see the object, or it was
+    shown it before (and must now be told to drop it)."""
+    if object_type != DESIGNATION:
+        return False
+    visible = (
+        access.designations_for(partner)
+        .filter(pk=object_id, owner__home_node__is_local=True)
+        .exists()
+    )
+    return (
+        visible
+        or SyncOffer.objects.filter(
+            partner=partner, object_type=object_type, object_id=object_id
+        ).exists()
+    )
 
 
 def _audiences(partner: Node, ids: list) -> dict[Any, dict[str, str]]:
@@ -71,7 +96,8 @@ def _designation_record(designation: Designation, seq: int, audience: dict[str, 
         "owner": designation.owner.code,
         "regime": {"code": designation.regime.code, "name": designation.regime.name},
         "audience": audience,
-        "data": designation_data(designation),
+        # Without this node's grants: who else may see it is not the partner's business.
+        "data": designation_data(designation, with_audience=False),
     }
 
 
@@ -88,8 +114,9 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
     ids = list(last_seq)
     visible = {
         d.pk: d
+        # Only what this node owns: a replica is served by its owner's home node alone.
         for d in access.designations_for(partner)
-        .filter(pk__in=ids)
+        .filter(pk__in=ids, owner__home_node__is_local=True)
         .select_related("owner", "regime")
         .prefetch_related(
             "names", "birth_dates", "birth_places", "addresses", "nationalities", "identifiers"
@@ -119,6 +146,7 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
                 {"seq": seq, "type": DESIGNATION, "id": str(object_id), "action": "retract"}
             )
             offered[object_id].delete()
+    owners = {d.owner for d in visible.values()}
     until = entries[-1].seq if entries else after
     head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     return batch_sign(
@@ -131,5 +159,10 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
             "more": until < head,
             "issued_at": timezone.now().isoformat(),
             "records": records,
+            # The owner agencies the records name, so that the partner can hold replicas.
+            "agencies": {
+                agency.code: {"name": agency.name, "jurisdiction": agency.jurisdiction}
+                for agency in sorted(owners, key=lambda a: a.code)
+            },
         }
     )

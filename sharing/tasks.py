@@ -6,9 +6,71 @@ from celery import shared_task
 from django.utils import timezone
 
 from agencies.models import Node
+from sharing.changelog import ALL_OBJECTS
+from sharing.sync_apply import BatchRejected
+from sharing.sync_client import PartnerUnavailable, partner_request, sync_pull
+from sharing.sync_feed import affects, partners
 
 
 @shared_task(ignore_result=True)
 def node_heartbeat() -> None:
     """Beat -> broker -> worker -> database: the sync status page shows this node is alive."""
     Node.objects.filter(is_local=True).update(last_heartbeat_at=timezone.now())
+
+
+# Sync between nodes. The change log is the source of truth and every run starts from the
+# stored cursor, so a lost, duplicated or reordered message costs a delay, never a change.
+SYNC_TASK = {
+    "acks_late": True,  # a worker killed mid-run leaves the message to be delivered again
+    "ignore_result": True,
+}
+
+
+@shared_task(
+    **SYNC_TASK,
+    autoretry_for=(PartnerUnavailable,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,  # then the periodic pull takes over
+)
+def sync_pull_partner(node_id: str) -> None:
+    """Read one partner's feed from the stored cursor and apply it."""
+    partner = Node.objects.filter(node_id=node_id, is_local=False).first()
+    if partner is None or not partner.signing_public_key:
+        return
+    try:
+        sync_pull(partner)
+    except BatchRejected:
+        return  # recorded on the partner's sync state and audited; retrying changes nothing
+
+
+@shared_task(**SYNC_TASK)
+def sync_pull_all() -> None:
+    """Beat: a pull from every partner, so a missed push is caught up without anyone acting."""
+    for node_id in partners().values_list("node_id", flat=True):
+        sync_pull_partner.delay(node_id)
+
+
+@shared_task(
+    **SYNC_TASK,
+    autoretry_for=(PartnerUnavailable,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=5,
+)
+def sync_notify_partner(node_id: str) -> None:
+    """Push: tell a partner there is something new for it; it pulls at once."""
+    partner = partners().filter(node_id=node_id).first()
+    if partner is not None:
+        partner_request(partner, "POST", "/sync/v1/notify", b"{}")
+
+
+@shared_task(**SYNC_TASK)
+def sync_push(object_type: str, object_id: str) -> None:
+    """After a change commits: notify the partners it concerns (those that may see the object
+    now, or were shown it before and must get a retraction)."""
+    for partner in partners():
+        if object_type == ALL_OBJECTS or affects(partner, object_type, object_id):
+            sync_notify_partner.delay(partner.node_id)

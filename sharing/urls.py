@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     # Between nodes: signed requests only (sharing.node_auth).
     path("sync/v1/feed", sync_views.feed, name="sync-feed"),
+    path("sync/v1/notify", sync_views.notify, name="sync-notify"),
     path("admin/", admin.site.urls),
 ]
 

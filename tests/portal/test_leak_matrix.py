@@ -550,6 +550,7 @@ def probe_sync_feed(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("sync-feed"))
     assert response.status_code == 401, username
     assert "records" not in response.json()
+    assert client.post(reverse("sync-notify")).status_code == 401, username
 
 
 def probe_audit_log(world: World, username: str, client: Client) -> None:
@@ -633,6 +634,7 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:designation-bulk": probe_api_bulk,
     "api:export-csv": probe_api_exports,
     "sync-feed": probe_sync_feed,
+    "sync-notify": lambda world, username, client: None,  # in probe_sync_feed
     "api:export-ftm": lambda world, username, client: None,  # in probe_api_exports
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,

@@ -74,6 +74,8 @@ def test_the_partner_gets_what_its_agencies_may_see_signed(federation) -> None:
     assert by_name["AMBER shared with agency:B"]["audience"] == {"B": Level.VIEW.label}
     assert by_name["CLEAR shared with none"]["audience"] == {"B": Level.DOWNLOAD.label}
     assert "RED shared with user:b_liaison" not in by_name  # named people do not travel
+    # This node's own grants (other agencies, groups, people) stay here.
+    assert all("audience" not in r["data"] for r in batch["records"])
     assert batch["origin"] == Node.objects.get(is_local=True).node_id
     assert batch["recipient"] == "eu" and batch["more"] is False
 

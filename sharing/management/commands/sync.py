@@ -1,0 +1,65 @@
+"""python manage.py sync status|pull [NODE]: sync with partner nodes, for operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sharing.audit import audit_context
+from sharing.models import ChangeLogEntry, PartnerSync, SyncHeld
+from sharing.sync_apply import BatchRejected
+from sharing.sync_client import PartnerUnavailable, sync_pull
+from sharing.sync_feed import partners
+
+
+class Command(BaseCommand):
+    help = "Show sync state with partner nodes, or pull from them now."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        commands = parser.add_subparsers(dest="action", required=True)
+        commands.add_parser("status", help="cursor, last pull, last error, held records")
+        pull = commands.add_parser("pull", help="read a partner's feed now (all if none named)")
+        pull.add_argument("node", nargs="?", help="the partner's node id")
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        with audit_context(source="cli"):
+            getattr(self, action)(**options)
+
+    def status(self, **options: Any) -> None:
+        head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+        self.stdout.write(f"this node's change log head: {head or 0}")
+        for partner in partners().order_by("node_id"):
+            state = PartnerSync.objects.filter(partner=partner).first()
+            held = SyncHeld.objects.filter(partner=partner).count()
+            self.stdout.write(
+                f"{partner.node_id:<12} cursor {state.cursor if state else 0:<8} "
+                f"last pull {state.last_pull_at if state and state.last_pull_at else 'never'}  "
+                f"held {held}  "
+                f"last error: {(state.last_error if state else '') or '-'}"
+            )
+
+    def pull(self, *, node: str | None, **options: Any) -> None:
+        chosen = partners().order_by("node_id")
+        if node:
+            chosen = chosen.filter(node_id=node)
+            if not chosen.exists():
+                raise CommandError(f"{node!r} is not a registered partner")
+        failed = False
+        for partner in chosen:
+            try:
+                result = sync_pull(partner)
+            except (PartnerUnavailable, BatchRejected) as error:
+                self.stderr.write(f"{partner.node_id}: {error}")
+                failed = True
+                continue
+            if result.skipped:
+                self.stdout.write(f"{partner.node_id}: another run is in progress")
+                continue
+            self.stdout.write(
+                f"{partner.node_id}: cursor {result.cursor}, {result.batches} batches, "
+                f"{result.applied} applied, {result.retracted} retracted, "
+                f"{result.conflicts} conflicts, {result.held} held"
+            )
+        if failed:
+            raise CommandError("some partners could not be pulled from (see above)")

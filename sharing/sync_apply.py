@@ -1,0 +1,258 @@
+"""Applying a partner's batch (receiving side), by DESIGN.md's rules:
+
+- the batch must verify against the origin's key, and name this node as its recipient;
+- an object is accepted only from its owner's home node;
+- a version is applied only if newer; the same version with other content is a conflict,
+  recorded, and the owner's copy wins; applying a batch twice changes nothing;
+- a record that cannot be applied is held with its error and retried, never skipped;
+- the replica's audience is the one its origin computed, for this node's agencies only, and
+  is never widened here (the replica's grants are exactly those).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from agencies.models import Agency, Node
+from agencies.services import node_ensure_local
+from designations.data import apply_scalars, designation_data
+from designations.models import (
+    Designation,
+    DesignationGroupObjectPermission,
+    DesignationVersion,
+    Regime,
+)
+from designations.services import replace_children
+from sharing.access import DESIGNATIONS, Level
+from sharing.audit import audit_record
+from sharing.models import AuditAction, SyncConflict, SyncHeld
+from sharing.sync_feed import DESIGNATION, FEED_VERSION, batch_verify
+
+
+class BatchRejected(Exception):
+    """The batch as a whole is not acceptable (forged, altered, misaddressed); nothing of it
+    was applied."""
+
+
+class RecordNotApplicable(Exception):
+    """One record cannot be applied yet; it is held with this message."""
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    unchanged: int = 0
+    retracted: int = 0
+    conflicts: int = 0
+    held: list[str] = field(default_factory=list)
+
+
+def batch_apply(*, origin: Node, batch: dict[str, Any]) -> ApplyResult:
+    """Verify `batch` from `origin`, then apply its records in sequence order."""
+    local = node_ensure_local()
+    if not isinstance(batch, dict) or not batch_verify(origin, batch):
+        audit_record(AuditAction.DENIED, detail={"sync": "batch signature", "from": origin.node_id})
+        raise BatchRejected(f"the batch from {origin.node_id} does not verify against its key")
+    if batch.get("origin") != origin.node_id or batch.get("recipient") != local.node_id:
+        audit_record(AuditAction.DENIED, detail={"sync": "misaddressed", "from": origin.node_id})
+        raise BatchRejected("the batch is addressed from or to another node")
+    if batch.get("feed_version") != FEED_VERSION:
+        raise BatchRejected(f"feed version {batch.get('feed_version')!r} is not supported")
+    result = ApplyResult()
+    directory = batch.get("agencies") or {}
+    for record in batch.get("records", []):
+        record_apply(origin=origin, record=record, directory=directory, result=result)
+    audit_record(
+        AuditAction.SYNC,
+        actor_name=f"node:{origin.node_id}",
+        detail={
+            "batch": "applied",
+            "from": origin.node_id,
+            "after": batch.get("after"),
+            "until": batch.get("until"),
+            "applied": result.applied,
+            "unchanged": result.unchanged,
+            "retracted": result.retracted,
+            "conflicts": result.conflicts,
+            "held": len(result.held),
+        },
+    )
+    return result
+
+
+def record_apply(
+    *, origin: Node, record: dict[str, Any], directory: dict[str, Any], result: ApplyResult
+) -> None:
+    """Apply one record, or hold it with its error."""
+    try:
+        with transaction.atomic():
+            if record.get("type") != DESIGNATION:
+                raise RecordNotApplicable(f"unknown record type {record.get('type')!r}")
+            if record.get("action") == "retract":
+                _retract(origin, record, result)
+            elif record.get("action") == "upsert":
+                _upsert(origin, record, directory, result)
+            else:
+                raise RecordNotApplicable(f"unknown action {record.get('action')!r}")
+    except (RecordNotApplicable, KeyError, TypeError, ValueError) as error:
+        message = str(error) if isinstance(error, RecordNotApplicable) else f"malformed: {error!r}"
+        # Kept with the owner's directory entry, so that a retry has what the batch had.
+        owner = record.get("owner") if isinstance(record, dict) else None
+        if owner in directory:
+            record = {**record, "owner_agency": directory[owner]}
+        _hold(origin, record, message)
+        result.held.append(message)
+        return
+    # Applied (or superseded): an older held copy of this object is settled.
+    SyncHeld.objects.filter(
+        partner=origin, object_type=DESIGNATION, object_id=record["id"]
+    ).delete()
+
+
+def _hold(origin: Node, record: dict[str, Any], error: str) -> None:
+    held, created = SyncHeld.objects.get_or_create(
+        partner=origin,
+        object_type=str(record.get("type", ""))[:40],
+        object_id=record["id"],
+        defaults={"seq": record.get("seq", 0), "record": record, "error": error},
+    )
+    if not created:
+        held.seq, held.record, held.error = record.get("seq", 0), record, error
+        held.attempts += 1
+        held.save()
+
+
+def _owner(
+    origin: Node, code: str, directory: dict[str, Any], record_agency: dict | None = None
+) -> Agency:
+    agency = Agency.objects.select_related("home_node").filter(code=code).first()
+    if agency is None:
+        entry = directory.get(code) or record_agency
+        if not entry:
+            raise RecordNotApplicable(f"owner agency {code!r} is not known here yet")
+        group, _ = Group.objects.get_or_create(name=f"agency:{code}")
+        return Agency.objects.create(
+            code=code,
+            name=entry["name"],
+            jurisdiction=entry.get("jurisdiction", ""),
+            home_node=origin,
+            group=group,
+        )
+    if agency.home_node_id != origin.pk:
+        raise RecordNotApplicable(
+            f"agency {code!r} is hosted on {agency.home_node.node_id}, not on {origin.node_id}: "
+            "only the owner's home node may send its designations"
+        )
+    return agency
+
+
+def _upsert(
+    origin: Node, record: dict[str, Any], directory: dict[str, Any], result: ApplyResult
+) -> None:
+    owner = _owner(origin, record["owner"], directory, record.get("owner_agency"))
+    version = int(record["version"])
+    data = dict(record["data"])
+    existing = Designation.objects.select_for_update().filter(pk=record["id"]).first()
+    if existing is not None and existing.owner_id != owner.pk:
+        raise RecordNotApplicable("the designation belongs to another agency here")
+    if existing is not None and existing.version > version:
+        result.unchanged += 1  # an older state arriving late
+        return
+    if existing is not None and existing.version == version:
+        differs = _differences(designation_data(existing, with_audience=False), data)
+        if not differs:
+            _set_audience(existing, record["audience"])  # idempotent
+            result.unchanged += 1
+            return
+        SyncConflict.objects.create(
+            partner=origin,
+            object_type=DESIGNATION,
+            object_id=existing.pk,
+            version=version,
+            fields=differs,
+        )
+        result.conflicts += 1  # and the owner's copy wins, below
+    regime_info = record["regime"]
+    regime, _ = Regime.objects.update_or_create(
+        owner=owner, code=regime_info["code"], defaults={"name": regime_info.get("name", "")}
+    )
+    data.pop("regime", None)
+    designation = existing or Designation(pk=record["id"])
+    designation.owner, designation.regime, designation.version = owner, regime, version
+    apply_scalars(designation, data)
+    designation.save()
+    replace_children(designation, data)
+    DesignationVersion.objects.update_or_create(
+        designation=designation,
+        version=version,
+        defaults={
+            "status": designation.status,
+            "snapshot": data,
+            "actor_name": f"node:{origin.node_id}",
+            "actor_agency": owner,
+            "reason": "received from its owner's node",
+        },
+    )
+    _set_audience(designation, record["audience"])
+    result.applied += 1
+
+
+def _differences(held: dict[str, Any], incoming: dict[str, Any]) -> list[str]:
+    """Fields where what this node holds differs from what arrived, judged on what arrived
+    (a feed sends every field; a missing one is a default, not a difference)."""
+
+    def same(mine: Any, theirs: Any) -> bool:
+        if isinstance(theirs, list) and isinstance(mine, list):
+            return len(mine) == len(theirs) and all(map(same, mine, theirs))
+        if isinstance(theirs, dict) and isinstance(mine, dict):
+            return all(same(mine.get(key), value) for key, value in theirs.items())
+        return mine == theirs
+
+    return sorted(key for key, value in incoming.items() if not same(held.get(key), value))
+
+
+def _set_audience(designation: Designation, audience: dict[str, str]) -> None:
+    """The replica's grants are exactly the origin's audience for this node's agencies."""
+    levels = {level.label: level for level in Level}
+    local = {
+        a.code: a for a in Agency.objects.filter(code__in=list(audience), home_node__is_local=True)
+    }
+    wanted = {
+        (local[code].group_id, DESIGNATIONS.codenames(levels[label])[0])
+        for code, label in audience.items()
+        if code in local and label in levels and levels[label] < Level.CHANGE
+    }
+    rows = DesignationGroupObjectPermission.objects.filter(content_object=designation)
+    current = {(r.group_id, r.permission.codename): r for r in rows.select_related("permission")}
+    for key, row in current.items():
+        if key not in wanted:
+            row.delete()
+    permissions = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type__app_label="designations", codename__in=[c for _g, c in wanted]
+        )
+    }
+    DesignationGroupObjectPermission.objects.bulk_create(
+        [
+            DesignationGroupObjectPermission(
+                content_object=designation, group_id=group_id, permission=permissions[codename]
+            )
+            for group_id, codename in wanted - set(current)
+        ]
+    )
+
+
+def _retract(origin: Node, record: dict[str, Any], result: ApplyResult) -> None:
+    designation = Designation.objects.filter(pk=record["id"]).select_related("owner").first()
+    if designation is None:
+        result.unchanged += 1
+        return
+    if designation.owner.home_node_id != origin.pk:
+        raise RecordNotApplicable("only the owner's home node may retract its designation")
+    designation.delete()
+    result.retracted += 1

@@ -1,0 +1,142 @@
+"""Talking to partner nodes (this node as the client): signed HTTP requests, and the pull run
+that reads a partner's feed from the stored cursor and applies it.
+
+One run per partner at a time: a run claims the partner's lease with a conditional UPDATE
+(healthchecks' pattern), which works the same on SQLite and PostgreSQL and with any number of
+workers. The cursor moves only after a batch is applied (and its unappliable records held),
+in the same transaction, so a worker killed mid-batch leaves the cursor where it was and the
+next run applies the batch again, which changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from agencies.models import Node
+from sharing.models import PartnerSync, SyncHeld
+from sharing.node_auth import signed_headers
+from sharing.sync_apply import ApplyResult, BatchRejected, batch_apply, record_apply
+
+logger = logging.getLogger("sharing.sync")
+
+LEASE = dt.timedelta(minutes=5)
+
+
+class PartnerUnavailable(Exception):
+    """The partner did not answer, or answered with an error; the run is retried later."""
+
+
+def partner_request(partner: Node, method: str, path: str, body: bytes = b"") -> dict[str, Any]:
+    """A signed request to `partner`; its JSON answer."""
+    headers = signed_headers(method=method, path=path, body=body, recipient=partner)
+    headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(  # noqa: S310 (the partner's registered http(s) URL)
+        partner.base_url.rstrip("/") + path, data=body or None, headers=headers, method=method
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.SYNC_HTTP_TIMEOUT) as response:  # noqa: S310
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        detail = error.read(2000).decode("utf-8", "replace")
+        raise PartnerUnavailable(f"{partner.node_id} answered {error.code}: {detail}") from error
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        raise PartnerUnavailable(f"{partner.node_id} is unreachable: {error}") from error
+    except json.JSONDecodeError as error:
+        raise PartnerUnavailable(f"{partner.node_id} answered something not JSON") from error
+
+
+@dataclass
+class PullResult:
+    partner: str
+    batches: int = 0
+    cursor: int = 0
+    applied: int = 0
+    retracted: int = 0
+    conflicts: int = 0
+    held: int = 0
+    skipped: bool = False  # another run holds the lease
+
+
+def _claim(state: PartnerSync) -> bool:
+    now = timezone.now()
+    claimed = PartnerSync.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=state.pk
+    ).update(lease_until=now + LEASE)
+    return claimed == 1
+
+
+def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
+    """Read `partner`'s feed from the stored cursor until it has nothing more, applying each
+    batch. Raises PartnerUnavailable or BatchRejected (recorded as the last error)."""
+    state, _ = PartnerSync.objects.get_or_create(partner=partner)
+    result = PullResult(partner=partner.node_id, cursor=state.cursor)
+    if not _claim(state):
+        result.skipped = True
+        return result
+    try:
+        _retry_held(partner, result)
+        for _ in range(max_batches):
+            state.refresh_from_db()
+            batch = partner_request(partner, "GET", f"/sync/v1/feed?after={state.cursor}")
+            with transaction.atomic():
+                applied = batch_apply(origin=partner, batch=batch)
+                if batch.get("after") != state.cursor:
+                    raise BatchRejected("the batch does not start at this node's cursor")
+                PartnerSync.objects.filter(pk=state.pk).update(
+                    cursor=max(state.cursor, int(batch["until"])),
+                    partner_head=int(batch["until"]),
+                )
+            _count(result, applied)
+            result.batches += 1
+            result.cursor = int(batch["until"])
+            if not batch.get("more"):
+                break
+    except (PartnerUnavailable, BatchRejected) as error:
+        PartnerSync.objects.filter(pk=state.pk).update(
+            last_error=str(error), last_pull_at=timezone.now(), lease_until=None
+        )
+        logger.warning("sync pull from %s failed: %s", partner.node_id, error)
+        raise
+    except BaseException:
+        PartnerSync.objects.filter(pk=state.pk).update(lease_until=None)
+        raise
+    now = timezone.now()
+    PartnerSync.objects.filter(pk=state.pk).update(
+        last_error="", last_pull_at=now, last_success_at=now, lease_until=None
+    )
+    logger.info(
+        "sync pull from %s: %s batches, cursor %s, %s applied, %s retracted, %s held",
+        partner.node_id,
+        result.batches,
+        result.cursor,
+        result.applied,
+        result.retracted,
+        result.held,
+    )
+    return result
+
+
+def _retry_held(partner: Node, result: PullResult) -> None:
+    """Records held earlier are tried again first: what they waited for may be here now."""
+    for held in SyncHeld.objects.filter(partner=partner).order_by("seq"):
+        applied = ApplyResult()
+        record_apply(origin=partner, record=held.record, directory={}, result=applied)
+        _count(result, applied)
+
+
+def _count(result: PullResult, applied: ApplyResult) -> None:
+    result.applied += applied.applied
+    result.retracted += applied.retracted
+    result.conflicts += applied.conflicts
+    result.held += len(applied.held)

@@ -1,0 +1,190 @@
+"""Applying a partner's batch by the rules of DESIGN.md: verified first, owner's node only,
+newer versions only, conflicts recorded, twice is once, unappliable records held and retried,
+and the audience never wider than the origin said."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from agencies.models import Agency, Node, Role
+from agencies.services import agency_create, node_ensure_local, user_create
+from designations.models import Designation, DesignationGroupObjectPermission
+from sharing import access
+from sharing.models import AuditEntry, SyncConflict, SyncHeld
+from sharing.node_keys import generate_node_keys
+from sharing.sync_apply import ApplyResult, BatchRejected, batch_apply, record_apply
+from sharing.sync_feed import FEED_VERSION, batch_sign
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+SUBJECT = "4f2a3c1e-0000-4000-8000-000000000001"
+
+
+@pytest.fixture
+def eu(db):
+    """This node hosts agencies B and C; partner "un" hosts agency UNSC."""
+    call_command("node", "init", stdout=io.StringIO())
+    keys = generate_node_keys()
+    partner = Node.objects.create(
+        node_id="un",
+        name="UN node",
+        base_url="http://127.0.0.1:8000",
+        signing_public_key=keys.signing_public,
+        exchange_public_key=keys.exchange_public,
+    )
+    local = node_ensure_local()
+    b = agency_create(code="B", name="Agency B", jurisdiction="B", home_node=local)
+    c = agency_create(code="C", name="Agency C", jurisdiction="C", home_node=local)
+    people = {
+        "bea": user_create(username="bea", agency=b, role=Role.LIAISON, password=PASSWORD),
+        "cai": user_create(username="cai", agency=c, role=Role.LIAISON, password=PASSWORD),
+    }
+    return partner, keys, people
+
+
+def record(version: int = 1, name: str = "Ivan Example", audience=None, **data) -> dict:
+    return {
+        "seq": version,
+        "type": "designation",
+        "id": SUBJECT,
+        "action": "upsert",
+        "version": version,
+        "owner": "UNSC",
+        "regime": {"code": "1267", "name": "ISIL and Al-Qaida"},
+        "audience": {"B": "view"} if audience is None else audience,
+        "data": {
+            "subject_kind": "person",
+            "name": name,
+            "marking": "AMBER",
+            "status": "active",
+            "names": [{"kind": "primary", "full_name": name}],
+            **data,
+        },
+    }
+
+
+def batch(partner, keys, records, **overrides) -> dict:
+    body = {
+        "feed_version": FEED_VERSION,
+        "origin": partner.node_id,
+        "recipient": node_ensure_local().node_id,
+        "after": 0,
+        "until": max([r["seq"] for r in records] or [0]),
+        "more": False,
+        "issued_at": "2026-11-27T00:00:00+00:00",
+        "records": records,
+        "agencies": {"UNSC": {"name": "UN Security Council", "jurisdiction": "UN"}},
+        **overrides,
+    }
+    return batch_sign(body, keys)
+
+
+def test_a_shared_designation_arrives_for_its_audience_only(eu) -> None:
+    partner, keys, people = eu
+    result = batch_apply(origin=partner, batch=batch(partner, keys, [record()]))
+
+    assert result.applied == 1
+    replica = Designation.objects.get(pk=SUBJECT)
+    assert replica.owner.code == "UNSC" and replica.owner.home_node == partner
+    assert replica.names.get().full_name == "Ivan Example"
+    assert access.designations_for(people["bea"]).filter(pk=SUBJECT).exists()
+    assert not access.designations_for(people["cai"]).filter(pk=SUBJECT).exists()
+    assert replica.history.get().actor_name == "node:un"
+
+
+def test_applying_twice_changes_nothing_and_older_versions_are_ignored(eu) -> None:
+    partner, keys, _people = eu
+    batch_apply(origin=partner, batch=batch(partner, keys, [record(version=2, name="New")]))
+    again = batch_apply(origin=partner, batch=batch(partner, keys, [record(version=2, name="New")]))
+    late = batch_apply(origin=partner, batch=batch(partner, keys, [record(version=1, name="Old")]))
+
+    assert again.applied == late.applied == 0 and again.unchanged == late.unchanged == 1
+    replica = Designation.objects.get(pk=SUBJECT)
+    assert (replica.version, replica.name) == (2, "New")
+    assert DesignationGroupObjectPermission.objects.filter(content_object=replica).count() == 1
+
+
+def test_the_same_version_with_other_content_is_a_conflict_the_owner_wins(eu) -> None:
+    partner, keys, _people = eu
+    batch_apply(origin=partner, batch=batch(partner, keys, [record(name="First")]))
+    Designation.objects.filter(pk=SUBJECT).update(name="Edited here")  # a replica drifted
+
+    result = batch_apply(origin=partner, batch=batch(partner, keys, [record(name="First")]))
+
+    assert result.conflicts == 1
+    assert Designation.objects.get(pk=SUBJECT).name == "First"
+    assert SyncConflict.objects.get().fields == ["name"]
+
+
+def test_the_audience_is_never_wider_than_the_origin_said(eu) -> None:
+    partner, keys, people = eu
+    batch_apply(origin=partner, batch=batch(partner, keys, [record(audience={"B": "view"})]))
+    # The origin narrows the audience: B drops out, an unknown agency is ignored.
+    batch_apply(
+        origin=partner,
+        batch=batch(partner, keys, [record(version=2, audience={"ZZ": "download"})]),
+    )
+    assert not access.designations_for(people["bea"]).filter(pk=SUBJECT).exists()
+    assert not DesignationGroupObjectPermission.objects.filter(content_object_id=SUBJECT).exists()
+
+
+def test_a_retraction_removes_the_replica(eu) -> None:
+    partner, keys, _people = eu
+    batch_apply(origin=partner, batch=batch(partner, keys, [record()]))
+    retract = {"seq": 2, "type": "designation", "id": SUBJECT, "action": "retract"}
+    result = batch_apply(origin=partner, batch=batch(partner, keys, [retract]))
+    assert result.retracted == 1
+    assert not Designation.objects.filter(pk=SUBJECT).exists()
+    # A retraction of something never received is no error.
+    assert batch_apply(origin=partner, batch=batch(partner, keys, [retract])).unchanged == 1
+
+
+def test_a_forged_or_altered_or_misaddressed_batch_is_refused_and_audited(eu) -> None:
+    partner, keys, _people = eu
+    forged = batch(partner, generate_node_keys(), [record()])
+    altered = batch(partner, keys, [record()])
+    altered["records"][0]["audience"] = {"B": "view", "C": "view"}
+    elsewhere = batch(partner, keys, [record()], recipient="uk")
+    for bad in (forged, altered, elsewhere):
+        with pytest.raises(BatchRejected):
+            batch_apply(origin=partner, batch=bad)
+    assert not Designation.objects.filter(pk=SUBJECT).exists()
+    assert AuditEntry.objects.filter(action="denied", detail__from="un").count() == 3
+
+
+def test_an_object_from_a_node_that_does_not_host_its_owner_is_held_then_applied(eu) -> None:
+    partner, keys, people = eu
+    # UNSC is registered here as hosted on another node: "un" may not speak for it.
+    other = Node.objects.create(node_id="elsewhere", name="Elsewhere", base_url="http://x.example")
+    unsc = agency_create(
+        code="UNSC", name="UN Security Council", jurisdiction="UN", home_node=other
+    )
+
+    result = batch_apply(origin=partner, batch=batch(partner, keys, [record()]))
+
+    assert result.applied == 0 and len(result.held) == 1
+    held = SyncHeld.objects.get()
+    assert "hosted on elsewhere" in held.error and held.record["id"] == SUBJECT
+    assert not Designation.objects.filter(pk=SUBJECT).exists()
+
+    # The operator corrects the agency's home; the retry applies the held record.
+    Agency.objects.filter(pk=unsc.pk).update(home_node=partner)
+    retried = ApplyResult()
+    record_apply(origin=partner, record=held.record, directory={}, result=retried)
+    assert retried.applied == 1 and not SyncHeld.objects.exists()
+    assert access.designations_for(people["bea"]).filter(pk=SUBJECT).exists()
+
+
+def test_a_malformed_record_is_held_not_dropped(eu) -> None:
+    partner, keys, _people = eu
+    bad = record()
+    del bad["data"]
+    result = batch_apply(
+        origin=partner, batch=batch(partner, keys, [bad, {**record(), "id": SUBJECT}])
+    )
+    # The good copy of the same object applied after the bad one settles it.
+    assert result.applied == 1 and len(result.held) == 1
+    assert not SyncHeld.objects.exists()
