@@ -14,12 +14,14 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from django.conf import settings
+from django.db import transaction
 
 from agencies.models import Node
 
@@ -133,14 +135,19 @@ def exchange_public_key(node: Node) -> X25519PublicKey:
     )
 
 
-def descriptor(node: Node) -> dict[str, str]:
-    """What a partner needs to register this node: who it is, where, and its public keys."""
+def descriptor(node: Node) -> dict[str, Any]:
+    """What a partner needs to register this node: who it is, where, its public keys, and the
+    agencies it hosts (so that the partner can share with them)."""
     return {
         "node_id": node.node_id,
         "name": node.name,
         "base_url": node.base_url,
         "signing_public_key": node.signing_public_key,
         "exchange_public_key": node.exchange_public_key,
+        "agencies": [
+            {"code": a.code, "name": a.name, "jurisdiction": a.jurisdiction}
+            for a in node.agencies.order_by("code")
+        ],
     }
 
 
@@ -194,8 +201,46 @@ def partner_register(*, descriptor: dict, replace_keys: bool = False) -> Node:
             f"{node_id} is registered with other keys; check with its operator, then "
             "pass --replace-keys"
         )
-    node, _created = Node.objects.update_or_create(
-        node_id=node_id,
-        defaults={key: descriptor[key] for key in required if key != "node_id"},
-    )
+    agencies = descriptor.get("agencies", [])
+    if not isinstance(agencies, list) or not all(
+        isinstance(a, dict) and isinstance(a.get("code"), str) and isinstance(a.get("name"), str)
+        for a in agencies
+    ):
+        raise NodeKeyError("agencies must be a list of {code, name, jurisdiction}")
+    from agencies.models import Agency
+
+    for entry in agencies:
+        hosted = Agency.objects.filter(code=entry["code"]).exclude(home_node__node_id=node_id)
+        if hosted.exists():
+            raise NodeKeyError(
+                f"agency {entry['code']!r} is already hosted on {hosted.get().home_node.node_id}"
+            )
+    with transaction.atomic():
+        node, _created = Node.objects.update_or_create(
+            node_id=node_id,
+            defaults={key: descriptor[key] for key in required if key != "node_id"},
+        )
+        for entry in agencies:
+            _replica_agency(node, entry)
     return node
+
+
+def _replica_agency(node: Node, entry: dict[str, str]) -> None:
+    """A partner's agency, known here so that it can be granted access (its people are not)."""
+    from django.contrib.auth.models import Group
+
+    from agencies.models import Agency
+
+    agency = Agency.objects.filter(code=entry["code"]).first()
+    if agency is None:
+        group, _ = Group.objects.get_or_create(name=f"agency:{entry['code']}")
+        Agency.objects.create(
+            code=entry["code"],
+            name=entry["name"],
+            jurisdiction=entry.get("jurisdiction", ""),
+            home_node=node,
+            group=group,
+        )
+    else:
+        agency.name, agency.jurisdiction = entry["name"], entry.get("jurisdiction", "")
+        agency.save(update_fields=["name", "jurisdiction"])

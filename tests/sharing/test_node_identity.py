@@ -218,3 +218,32 @@ def test_a_request_signed_by_another_key_or_for_another_node_is_refused(
     )
     with pytest.raises(NodeAuthError, match="signature"):
         node_authenticate(SignedRequest("POST", "/x", headers, body))
+
+
+def test_a_partners_agencies_are_known_here_and_cannot_be_taken_over(
+    local: Node, partner_keys, tmp_path
+) -> None:
+    from agencies.models import Agency
+    from agencies.services import agency_create
+
+    agency_create(code="UNSC", name="UN Security Council", jurisdiction="UN", home_node=local)
+    descriptor = {
+        "node_id": "eu",
+        "name": "EU node",
+        "base_url": "http://127.0.0.1:8001",
+        "signing_public_key": partner_keys.signing_public,
+        "exchange_public_key": partner_keys.exchange_public,
+        "agencies": [{"code": "EUCO", "name": "EU Council", "jurisdiction": "EU"}],
+    }
+    path = tmp_path / "eu.json"
+    path.write_text(json.dumps(descriptor))
+    run("add-partner", str(path))
+    euco = Agency.objects.get(code="EUCO")
+    assert euco.home_node.node_id == "eu" and euco.group.name == "agency:EUCO"
+    assert "UNSC" in run("export")  # this node's own agencies go out in its descriptor
+
+    descriptor["agencies"].append({"code": "UNSC", "name": "Mine now", "jurisdiction": "?"})
+    path.write_text(json.dumps(descriptor))
+    with pytest.raises(CommandError, match="already hosted on"):
+        run("add-partner", str(path))
+    assert Agency.objects.get(code="UNSC").home_node == local
