@@ -16,16 +16,17 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from agencies.models import Agency, Node
+from agencies.models import Agency, Node, SharingGroup
 from agencies.services import node_ensure_local
 from designations.data import designation_data
-from designations.models import Designation
+from designations.models import Designation, DesignationGroupObjectPermission
 from sharing import access
 from sharing.access import Level
 from sharing.models import ChangeLogEntry, SyncOffer
 from sharing.node_keys import NodeKeys, load_node_keys, verify_signature
 
 DESIGNATION = "designation"
+SHARING_GROUP = "sharing_group"
 FEED_VERSION = 1
 MAX_BATCH = 500
 # Levels a partner agency can hold on an object it does not own.
@@ -49,6 +50,17 @@ def batch_verify(origin: Node, batch: dict[str, Any]) -> bool:
     return isinstance(signature, str) and verify_signature(origin, canonical(body), signature)
 
 
+def _shared_with_group(group_id: Any) -> list[Any]:
+    group = SharingGroup.objects.filter(pk=group_id).values_list("group_id", flat=True).first()
+    if group is None:
+        return []
+    return list(
+        DesignationGroupObjectPermission.objects.filter(group_id=group)
+        .values_list("content_object_id", flat=True)
+        .distinct()
+    )
+
+
 def partners() -> QuerySet[Node]:
     """The partner nodes this node exchanges with: registered, with keys."""
     return Node.objects.filter(is_local=False).exclude(signing_public_key="")
@@ -57,6 +69,8 @@ def partners() -> QuerySet[Node]:
 def affects(partner: Node, object_type: str, object_id: str) -> bool:
     """Whether a change of the object is news for `partner`: it may see the object, or it was
     shown it before (and must now be told to drop it)."""
+    if object_type == SHARING_GROUP:
+        return True  # membership changes can widen or narrow any partner's view
     if object_type != DESIGNATION:
         return False
     visible = (
@@ -111,6 +125,13 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
     # Each object once, at its latest row in the batch (later rows win). Other object types
     # travel in later steps of the protocol; the cursor passes them all the same.
     last_seq = {e.object_id: e.seq for e in entries if e.object_type == DESIGNATION}
+    for entry in entries:
+        if entry.object_type == SHARING_GROUP:
+            # A member joined or left: every designation shared with the group is news for
+            # partners (the joiner gets what was shared before it joined; the leaver gets
+            # retractions). The gate and the offers below decide which.
+            for object_id in _shared_with_group(entry.object_id):
+                last_seq[object_id] = max(last_seq.get(object_id, 0), entry.seq)
     ids = list(last_seq)
     visible = {
         d.pk: d

@@ -143,3 +143,47 @@ def test_replicas_cannot_be_changed_on_the_receiving_node(nodes) -> None:
     )
     assert attempt.status == 403
     assert un.api("GET", f"designations/{designation}").body["name"] == "Open Listing"
+
+
+def test_a_sharing_group_member_on_another_node_gets_older_shares_and_loses_them(nodes) -> None:
+    un, eu, uk = nodes["un"], nodes["eu"], nodes["uk"]
+    group_id = un.manage(
+        "shell",
+        "-c",
+        "from agencies.models import Agency; from agencies.services import sharing_group_create;"
+        "g = sharing_group_create(name='Task force', members=[Agency.objects.get(code='A')]);"
+        "print(g.pk)",
+    ).split()[-1]  # after the shell's own banner line
+    created = un.api(
+        "POST",
+        "designations",
+        {"regime": "R1", "name": "Task Force Target", "subject_kind": "person", "marking": "AMBER"},
+    )
+    designation = created.body["id"]
+    shared = un.api(
+        "POST",
+        f"designations/{designation}/grants",
+        {"grantee": f"sharing_group:{group_id}", "level": "view"},
+    )
+    assert shared.status == 201, (group_id, shared.body)
+    wait_for(lambda: caught_up(eu, un), timeout=PROPAGATION, what="the EU node's pull")
+    assert eu.api("GET", f"designations/{designation}").status == 404  # B is not a member yet
+
+    membership = (
+        "from agencies.models import Agency, SharingGroup;"
+        f"g = SharingGroup.objects.get(pk='{group_id}');"
+        "g.members.{}(Agency.objects.get(code='B'))"
+    )
+    un.manage("shell", "-c", membership.format("add"))
+    wait_for(
+        lambda: eu.api("GET", f"designations/{designation}").status == 200,
+        timeout=PROPAGATION,
+        what="the group's older share on the EU node after B joined",
+    )
+    un.manage("shell", "-c", membership.format("remove"))
+    wait_for(
+        lambda: eu.api("GET", f"designations/{designation}").status == 404,
+        timeout=PROPAGATION,
+        what="the retraction on the EU node after B left",
+    )
+    assert uk.api("GET", f"designations/{designation}").status == 404

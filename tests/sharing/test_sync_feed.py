@@ -144,3 +144,37 @@ def test_unsigned_or_malformed_requests_are_refused(federation) -> None:
     )
     assert Client().get(path, headers=headers).status_code == 400
     assert AuditEntry.objects.filter(action="denied", detail__path=FEED).exists()
+
+
+def test_leaving_and_joining_a_sharing_group_retracts_and_restores(federation) -> None:
+    world, partner, keys = federation
+    first = read_feed(partner, keys, "after=0")
+    via_group = named(world, "AMBER shared with group:AB")
+    assert str(via_group.pk) in {r["id"] for r in first["records"]}
+
+    world.group_ab.members.remove(world.agencies["B"])
+    left = read_feed(partner, keys, f"after={first['until']}")
+    # Everything shared with the group is reconsidered: what B still sees otherwise (CLEAR,
+    # GREEN) comes again unchanged, and what it saw through the group only is retracted.
+    assert {r["id"] for r in left["records"] if r["action"] == "retract"} == {str(via_group.pk)}
+
+    world.group_ab.members.add(world.agencies["B"])
+    joined = read_feed(partner, keys, f"after={left['until']}")
+    # Shared with the group before B joined, and B gets it now.
+    upserts = {r["id"]: r for r in joined["records"] if r["action"] == "upsert"}
+    assert str(via_group.pk) in upserts and len(upserts) == len(joined["records"])
+    assert upserts[str(via_group.pk)]["audience"] == {"B": "view"}
+
+
+def test_narrowing_the_marking_retracts(federation) -> None:
+    world, partner, keys = federation
+    first = read_feed(partner, keys, "after=0")
+    open_one = named(world, "GREEN shared with none")
+    designation_amend(
+        actor=world.users["a_publisher"],
+        designation=open_one,
+        changes={"marking": "AMBER"},
+        reason="narrowed",
+    )
+    second = read_feed(partner, keys, f"after={first['until']}")
+    assert {(r["id"], r["action"]) for r in second["records"]} == {(str(open_one.pk), "retract")}
