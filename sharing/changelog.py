@@ -7,7 +7,7 @@ import uuid
 
 from django.db import transaction
 
-from sharing.models import ChangeAction, ChangeLogEntry
+from sharing.models import ChangeAction, ChangeLogEntry, ChangeLogHead
 
 logger = logging.getLogger("sharing.sync")
 ALL_OBJECTS = "*"  # a push for many changes at once: every partner is told
@@ -17,6 +17,8 @@ def _require_transaction() -> None:
     # Outside a transaction the change and its log row could be split by a crash; refuse.
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("the change log must be written inside the change's transaction")
+    # Sequence numbers in commit order (see ChangeLogHead): held until this change commits.
+    ChangeLogHead.objects.select_for_update().get_or_create(id=1)
 
 
 def change_log_append(

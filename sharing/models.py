@@ -211,6 +211,10 @@ class PartnerSync(models.Model):
     last_pull_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    last_reconcile_at = models.DateTimeField(null=True, blank=True)
+    last_drift = models.PositiveIntegerField(
+        default=0, help_text="Objects the last reconcile found missing, stale or extra"
+    )
     # One run per partner at a time: a run claims the lease with a conditional UPDATE.
     lease_until = models.DateTimeField(null=True, blank=True)
 
@@ -258,3 +262,14 @@ class SyncConflict(models.Model):
 
     def __str__(self) -> str:
         return f"conflict on {self.object_type} {self.object_id} v{self.version}"
+
+
+class ChangeLogHead(models.Model):
+    """One row that every change locks before it takes a sequence number: with concurrent
+    transactions on PostgreSQL, sequence numbers would otherwise become visible out of order
+    (11 committed before 10), and a partner whose cursor passed 11 would never see 10."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+    def __str__(self) -> str:
+        return "change log head"

@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sharing.tasks.sync_pull_all",
         "schedule": envint("SYNC_PULL_SECONDS", "30"),
     },
+    # Compare digests with every partner and repair what push and pull missed.
+    "sync-reconcile-all": {
+        "task": "sharing.tasks.sync_reconcile_all",
+        "schedule": envint("SYNC_RECONCILE_SECONDS", "300"),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -278,6 +283,8 @@ ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", str(4 * 1024**3))
 NODE_CLOCK_SKEW_SECONDS = envint("NODE_CLOCK_SKEW_SECONDS", "60")
 # Seconds a request to a partner node may take before the run is retried later.
 SYNC_HTTP_TIMEOUT = envint("SYNC_HTTP_TIMEOUT", "30")
+# A sync run holds its partner's lease this long, renewed per batch (one run per partner).
+SYNC_LEASE_SECONDS = envint("SYNC_LEASE_SECONDS", "120")
 NODE_KEY_FILE = Path(os.getenv("NODE_KEY_FILE", VAR_DIR / f"node-{NODE_ID}.key.json"))
 ATTACHMENT_KEYRING_FILE = Path(os.getenv("ATTACHMENT_KEYRING_FILE", VAR_DIR / "keyring.json"))
 # Only the in-memory handler for ordinary uploads: Django's default would spool uploads over

@@ -27,10 +27,15 @@ from agencies.models import Node
 from sharing.models import PartnerSync, SyncHeld
 from sharing.node_auth import signed_headers
 from sharing.sync_apply import ApplyResult, BatchRejected, batch_apply, record_apply
+from sharing.sync_feed import DESIGNATION, batch_verify
+from sharing.sync_manifest import digests, held_lines
 
 logger = logging.getLogger("sharing.sync")
 
-LEASE = dt.timedelta(minutes=5)
+
+def _lease() -> dt.timedelta:
+    # Renewed with every batch; a worker killed mid-run holds it at most this long.
+    return dt.timedelta(seconds=settings.SYNC_LEASE_SECONDS)
 
 
 class PartnerUnavailable(Exception):
@@ -72,7 +77,7 @@ def _claim(state: PartnerSync) -> bool:
     now = timezone.now()
     claimed = PartnerSync.objects.filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=state.pk
-    ).update(lease_until=now + LEASE)
+    ).update(lease_until=now + _lease())
     return claimed == 1
 
 
@@ -96,6 +101,7 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
                 PartnerSync.objects.filter(pk=state.pk).update(
                     cursor=max(state.cursor, int(batch["until"])),
                     partner_head=int(batch["until"]),
+                    lease_until=timezone.now() + _lease(),
                 )
             _count(result, applied)
             result.batches += 1
@@ -140,3 +146,86 @@ def _count(result: PullResult, applied: ApplyResult) -> None:
     result.retracted += applied.retracted
     result.conflicts += applied.conflicts
     result.held += len(applied.held)
+
+
+@dataclass
+class ReconcileResult:
+    partner: str
+    buckets_differing: int = 0
+    fetched: int = 0
+    dropped: int = 0
+    skipped: bool = False
+
+    @property
+    def drift(self) -> int:
+        return self.fetched + self.dropped
+
+
+def _verified(partner: Node, body: dict[str, Any]) -> dict[str, Any]:
+    from agencies.services import node_ensure_local
+
+    if not batch_verify(partner, body) or body.get("recipient") != node_ensure_local().node_id:
+        raise BatchRejected(f"the answer from {partner.node_id} does not verify")
+    return body
+
+
+def sync_reconcile(partner: Node) -> ReconcileResult:
+    """Compare digests of what `partner` says this node should hold with what it holds; fetch
+    what is missing or stale, drop what is extra; record the drift found."""
+    state, _ = PartnerSync.objects.get_or_create(partner=partner)
+    result = ReconcileResult(partner=partner.node_id)
+    if not _claim(state):
+        result.skipped = True
+        return result
+    try:
+        remote = _verified(partner, partner_request(partner, "GET", "/sync/v1/manifest"))
+        held = held_lines(partner)
+        mine = digests(held)
+        for bucket, summary in remote["buckets"].items():
+            if mine.get(bucket) == summary:
+                continue
+            result.buckets_differing += 1
+            PartnerSync.objects.filter(pk=state.pk).update(lease_until=timezone.now() + _lease())
+            answer = _verified(
+                partner, partner_request(partner, "GET", f"/sync/v1/manifest?bucket={bucket}")
+            )
+            theirs = {text.split(":")[0]: text for text in answer["lines"]}
+            ours = {text.split(":")[0]: text for text in held.get(bucket, [])}
+            stale = [pk for pk, text in theirs.items() if ours.get(pk) != text]
+            extra = [pk for pk in ours if pk not in theirs]
+            for start in range(0, len(stale), 200):
+                ids = stale[start : start + 200]
+                batch = partner_request(
+                    partner, "POST", "/sync/v1/objects", json.dumps({"ids": ids}).encode()
+                )
+                with transaction.atomic():
+                    batch_apply(origin=partner, batch=batch)
+            if extra:
+                # What the origin no longer serves us: dropped, as a retraction would.
+                with transaction.atomic():
+                    for pk in extra:
+                        record_apply(
+                            origin=partner,
+                            record={"type": DESIGNATION, "id": pk, "action": "retract"},
+                            directory={},
+                            result=ApplyResult(),
+                        )
+            result.fetched += len(stale)
+            result.dropped += len(extra)
+    except (PartnerUnavailable, BatchRejected) as error:
+        PartnerSync.objects.filter(pk=state.pk).update(last_error=str(error), lease_until=None)
+        raise
+    except BaseException:
+        PartnerSync.objects.filter(pk=state.pk).update(lease_until=None)
+        raise
+    PartnerSync.objects.filter(pk=state.pk).update(
+        last_reconcile_at=timezone.now(), last_drift=result.drift, lease_until=None
+    )
+    logger.info(
+        "reconcile with %s: %s buckets differed, %s fetched, %s dropped",
+        partner.node_id,
+        result.buckets_differing,
+        result.fetched,
+        result.dropped,
+    )
+    return result

@@ -10,6 +10,7 @@ the partner enforces it without widening it.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -73,11 +74,7 @@ def affects(partner: Node, object_type: str, object_id: str) -> bool:
         return True  # membership changes can widen or narrow any partner's view
     if object_type != DESIGNATION:
         return False
-    visible = (
-        access.designations_for(partner)
-        .filter(pk=object_id, owner__home_node__is_local=True)
-        .exists()
-    )
+    visible = _servable(partner).filter(pk=object_id).exists()
     return (
         visible
         or SyncOffer.objects.filter(
@@ -86,17 +83,17 @@ def affects(partner: Node, object_type: str, object_id: str) -> bool:
     )
 
 
-def _audiences(partner: Node, ids: list) -> dict[Any, dict[str, str]]:
-    """For each designation id: the partner's agencies that may see it, with their level."""
-    audiences: dict[Any, dict[str, str]] = {pk: {} for pk in ids}
+def _audiences(partner: Node, ids: list | None) -> dict[Any, dict[str, str]]:
+    """For each designation id (all this node serves when None): the partner's agencies that
+    may see it, with their highest level."""
+    audiences: dict[Any, dict[str, str]] = {pk: {} for pk in ids or []}
     for agency in Agency.objects.filter(home_node=partner).order_by("code"):
-        for level in SHARED_LEVELS:
-            for pk in (
-                access.designations_for(agency, level)
-                .filter(pk__in=ids)
-                .values_list("pk", flat=True)
-            ):
-                audiences[pk][agency.code] = level.label
+        for level in SHARED_LEVELS:  # ascending: a higher level overwrites a lower one
+            granted = access.designations_for(agency, level)
+            if ids is not None:
+                granted = granted.filter(pk__in=ids)
+            for pk in granted.values_list("pk", flat=True):
+                audiences.setdefault(pk, {})[agency.code] = level.label
     return audiences
 
 
@@ -132,12 +129,58 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
             # retractions). The gate and the offers below decide which.
             for object_id in _shared_with_group(entry.object_id):
                 last_seq[object_id] = max(last_seq.get(object_id, 0), entry.seq)
+    records, owners = _records(partner, last_seq)
+    until = entries[-1].seq if entries else after
+    head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    return _signed_batch(partner, records, owners, after=after, until=until, more=until < head)
+
+
+@transaction.atomic
+def objects_batch(*, partner: Node, ids: list[Any]) -> dict[str, Any]:
+    """The current state of the given designations for `partner` (reconciliation's repair):
+    upserts for what it may see, retractions for what it was shown and may not. Signed."""
+    head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    records, owners = _records(partner, {uuid.UUID(str(object_id)): head for object_id in ids})
+    return _signed_batch(partner, records, owners, after=None, until=None, more=False)
+
+
+def _signed_batch(
+    partner: Node,
+    records: list[dict],
+    owners: set[Agency],
+    *,
+    after: int | None,
+    until: int | None,
+    more: bool,
+) -> dict[str, Any]:
+    return batch_sign(
+        {
+            "feed_version": FEED_VERSION,
+            "origin": node_ensure_local().node_id,
+            "recipient": partner.node_id,
+            "after": after,
+            "until": until,
+            "more": more,
+            "issued_at": timezone.now().isoformat(),
+            "records": records,
+            # The owner agencies the records name, so that the partner can hold replicas.
+            "agencies": {
+                agency.code: {"name": agency.name, "jurisdiction": agency.jurisdiction}
+                for agency in sorted(owners, key=lambda a: a.code)
+            },
+        }
+    )
+
+
+def _records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], set[Agency]]:
+    """Records for the objects in `last_seq` (id -> sequence), in sequence order, and the
+    offers updated to match: an upsert for what the partner may see, a retraction for what it
+    was shown before and may not see now, nothing for the rest."""
     ids = list(last_seq)
     visible = {
         d.pk: d
-        # Only what this node owns: a replica is served by its owner's home node alone.
-        for d in access.designations_for(partner)
-        .filter(pk__in=ids, owner__home_node__is_local=True)
+        for d in _servable(partner)
+        .filter(pk__in=ids)
         .select_related("owner", "regime")
         .prefetch_related(
             "names", "birth_dates", "birth_places", "addresses", "nationalities", "identifiers"
@@ -167,23 +210,10 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
                 {"seq": seq, "type": DESIGNATION, "id": str(object_id), "action": "retract"}
             )
             offered[object_id].delete()
-    owners = {d.owner for d in visible.values()}
-    until = entries[-1].seq if entries else after
-    head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    return batch_sign(
-        {
-            "feed_version": FEED_VERSION,
-            "origin": node_ensure_local().node_id,
-            "recipient": partner.node_id,
-            "after": after,
-            "until": until,
-            "more": until < head,
-            "issued_at": timezone.now().isoformat(),
-            "records": records,
-            # The owner agencies the records name, so that the partner can hold replicas.
-            "agencies": {
-                agency.code: {"name": agency.name, "jurisdiction": agency.jurisdiction}
-                for agency in sorted(owners, key=lambda a: a.code)
-            },
-        }
-    )
+    return records, {d.owner for d in visible.values()}
+
+
+def _servable(partner: Node) -> QuerySet[Designation]:
+    """What this node serves `partner`: what its agencies may see, of what this node owns (a
+    replica is served by its owner's home node alone)."""
+    return access.designations_for(partner).filter(owner__home_node__is_local=True)

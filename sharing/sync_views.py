@@ -3,15 +3,23 @@ never by sessions or API tokens."""
 
 from __future__ import annotations
 
+import json
+import uuid
+
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import Node
+from agencies.services import node_ensure_local
 from sharing.audit import audit_record
 from sharing.models import AuditAction
 from sharing.node_auth import NodeAuthError, SignedRequest, node_authenticate
-from sharing.sync_feed import MAX_BATCH, feed_batch
+from sharing.sync_feed import MAX_BATCH, batch_sign, feed_batch, objects_batch
+from sharing.sync_manifest import BUCKETS, digests, served_lines
+
+MAX_OBJECTS = 200
 
 
 def _problem(status: int, title: str, detail: str, **extra: object) -> JsonResponse:
@@ -72,5 +80,52 @@ def feed(request: HttpRequest) -> JsonResponse:
             "until": batch["until"],
             "records": len(batch["records"]),
         },
+    )
+    return JsonResponse(batch)
+
+
+@csrf_exempt  # a signed node request, not a browser form
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    """GET /sync/v1/manifest: digests of what the calling node should hold from this node, by
+    bucket; with ?bucket=<hex digit>, that bucket's lines. Signed."""
+    partner = _partner(request)
+    if isinstance(partner, JsonResponse):
+        return partner
+    bucket = request.GET.get("bucket")
+    if bucket is not None and bucket not in BUCKETS:
+        return _problem(400, "Bad Request", "bucket must be one hex digit (0-9, a-f).")
+    lines = served_lines(partner)
+    body: dict = {
+        "origin": node_ensure_local().node_id,
+        "recipient": partner.node_id,
+        "issued_at": timezone.now().isoformat(),
+    }
+    if bucket is None:
+        body["buckets"] = digests(lines)
+    else:
+        body["bucket"], body["lines"] = bucket, lines[bucket]
+    return JsonResponse(batch_sign(body))
+
+
+@csrf_exempt  # a signed node request, not a browser form
+@require_POST
+def objects(request: HttpRequest) -> JsonResponse:
+    """POST /sync/v1/objects {"ids": [...]}: the current state of these designations for the
+    calling node (upserts, or retractions for what it may no longer see). Signed."""
+    partner = _partner(request)
+    if isinstance(partner, JsonResponse):
+        return partner
+    try:
+        ids = [str(uuid.UUID(str(i))) for i in json.loads(request.body)["ids"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _problem(400, "Bad Request", 'Send {"ids": [designation ids]}.')
+    if not 1 <= len(ids) <= MAX_OBJECTS:
+        return _problem(400, "Bad Request", f"Send 1 to {MAX_OBJECTS} ids.")
+    batch = objects_batch(partner=partner, ids=ids)
+    audit_record(
+        AuditAction.SYNC,
+        actor_name=f"node:{partner.node_id}",
+        detail={"objects": "served", "partner": partner.node_id, "records": len(batch["records"])},
     )
     return JsonResponse(batch)

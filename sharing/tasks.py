@@ -8,7 +8,7 @@ from django.utils import timezone
 from agencies.models import Node
 from sharing.changelog import ALL_OBJECTS
 from sharing.sync_apply import BatchRejected
-from sharing.sync_client import PartnerUnavailable, partner_request, sync_pull
+from sharing.sync_client import PartnerUnavailable, partner_request, sync_pull, sync_reconcile
 from sharing.sync_feed import affects, partners
 
 
@@ -74,3 +74,29 @@ def sync_push(object_type: str, object_id: str) -> None:
     for partner in partners():
         if object_type == ALL_OBJECTS or affects(partner, object_type, object_id):
             sync_notify_partner.delay(partner.node_id)
+
+
+@shared_task(
+    **SYNC_TASK,
+    autoretry_for=(PartnerUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=4,
+)
+def sync_reconcile_partner(node_id: str) -> None:
+    """Compare digests with one partner and repair the difference."""
+    partner = partners().filter(node_id=node_id).first()
+    if partner is None:
+        return
+    try:
+        sync_reconcile(partner)
+    except BatchRejected:
+        return  # recorded on the partner's sync state
+
+
+@shared_task(**SYNC_TASK)
+def sync_reconcile_all() -> None:
+    """Beat: reconcile with every partner."""
+    for node_id in partners().values_list("node_id", flat=True):
+        sync_reconcile_partner.delay(node_id)

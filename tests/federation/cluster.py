@@ -81,6 +81,7 @@ class LiveNode:
             DATABASE_URL=self.database_url,
             CELERY_BROKER_URL=self.broker_url,
             SYNC_PULL_SECONDS="3",
+            SYNC_LEASE_SECONDS="8",  # a killed worker's lease runs out within a test's wait
             HEARTBEAT_SECONDS="5",
             API_RATE="100000/minute",
             PYTHONUNBUFFERED="1",

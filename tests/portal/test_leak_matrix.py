@@ -551,6 +551,8 @@ def probe_sync_feed(world: World, username: str, client: Client) -> None:
     assert response.status_code == 401, username
     assert "records" not in response.json()
     assert client.post(reverse("sync-notify")).status_code == 401, username
+    assert client.get(reverse("sync-manifest")).status_code == 401, username
+    assert client.post(reverse("sync-objects")).status_code == 401, username
 
 
 def probe_audit_log(world: World, username: str, client: Client) -> None:
@@ -635,6 +637,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:export-csv": probe_api_exports,
     "sync-feed": probe_sync_feed,
     "sync-notify": lambda world, username, client: None,  # in probe_sync_feed
+    "sync-manifest": lambda world, username, client: None,  # in probe_sync_feed
+    "sync-objects": lambda world, username, client: None,  # in probe_sync_feed
     "api:export-ftm": lambda world, username, client: None,  # in probe_api_exports
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,

@@ -178,3 +178,14 @@ def test_narrowing_the_marking_retracts(federation) -> None:
     )
     second = read_feed(partner, keys, f"after={first['until']}")
     assert {(r["id"], r["action"]) for r in second["records"]} == {(str(open_one.pk), "retract")}
+
+
+def test_objects_on_request_are_what_the_feed_would_say(federation) -> None:
+    from sharing.sync_feed import objects_batch
+
+    world, partner, _keys = federation
+    shared = named(world, "AMBER shared with agency:B")
+    hidden = named(world, "AMBER shared with none")
+    batch = objects_batch(partner=partner, ids=[str(shared.pk), str(hidden.pk)])
+    assert [(r["id"], r["action"]) for r in batch["records"]] == [(str(shared.pk), "upsert")]
+    assert batch_verify(Node.objects.get(is_local=True), batch)

@@ -1,4 +1,4 @@
-"""python manage.py sync status|pull [NODE]: sync with partner nodes, for operators."""
+"""python manage.py sync status|pull|reconcile [NODE]: sync with partner nodes, for operators."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from sharing.audit import audit_context
 from sharing.models import ChangeLogEntry, PartnerSync, SyncHeld
 from sharing.sync_apply import BatchRejected
-from sharing.sync_client import PartnerUnavailable, sync_pull
+from sharing.sync_client import PartnerUnavailable, sync_pull, sync_reconcile
 from sharing.sync_feed import partners
 
 
@@ -21,6 +21,10 @@ class Command(BaseCommand):
         commands.add_parser("status", help="cursor, last pull, last error, held records")
         pull = commands.add_parser("pull", help="read a partner's feed now (all if none named)")
         pull.add_argument("node", nargs="?", help="the partner's node id")
+        reconcile = commands.add_parser(
+            "reconcile", help="compare digests with a partner and repair (all if none named)"
+        )
+        reconcile.add_argument("node", nargs="?", help="the partner's node id")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         with audit_context(source="cli"):
@@ -35,18 +39,40 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{partner.node_id:<12} cursor {state.cursor if state else 0:<8} "
                 f"last pull {state.last_pull_at if state and state.last_pull_at else 'never'}  "
-                f"held {held}  "
+                f"held {held}  drift {state.last_drift if state else 0}  "
                 f"last error: {(state.last_error if state else '') or '-'}"
             )
 
-    def pull(self, *, node: str | None, **options: Any) -> None:
+    def _chosen(self, node: str | None):  # type: ignore[no-untyped-def]
         chosen = partners().order_by("node_id")
         if node:
             chosen = chosen.filter(node_id=node)
             if not chosen.exists():
                 raise CommandError(f"{node!r} is not a registered partner")
+        return chosen
+
+    def reconcile(self, *, node: str | None, **options: Any) -> None:
         failed = False
-        for partner in chosen:
+        for partner in self._chosen(node):
+            try:
+                result = sync_reconcile(partner)
+            except (PartnerUnavailable, BatchRejected) as error:
+                self.stderr.write(f"{partner.node_id}: {error}")
+                failed = True
+                continue
+            if result.skipped:
+                self.stdout.write(f"{partner.node_id}: another run is in progress")
+                continue
+            self.stdout.write(
+                f"{partner.node_id}: drift {result.drift} ({result.buckets_differing} buckets "
+                f"differed, {result.fetched} fetched, {result.dropped} dropped)"
+            )
+        if failed:
+            raise CommandError("some partners could not be reconciled with (see above)")
+
+    def pull(self, *, node: str | None, **options: Any) -> None:
+        failed = False
+        for partner in self._chosen(node):
             try:
                 result = sync_pull(partner)
             except (PartnerUnavailable, BatchRejected) as error:
