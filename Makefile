@@ -12,13 +12,28 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
+# The demo federation: a UN node (:8000) and an EU node (:8001), each with its own SQLite
+# database, broker folder, keys, worker and beat under var/<node>/, peered with each other.
+EU_PORT ?= 8001
+UN := NODE_ID=un NODE_NAME="UN node" VAR_DIR=var/un NODE_BASE_URL=http://$(HOST):$(PORT)
+EU := NODE_ID=eu NODE_NAME="EU node" VAR_DIR=var/eu NODE_BASE_URL=http://$(HOST):$(EU_PORT)
+
 run: $(VENV)/.installed
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
+	$(UN) $(PY) manage.py migrate --noinput
+	$(EU) $(PY) manage.py migrate --noinput
+	$(UN) $(PY) manage.py node init --exist-ok
+	$(EU) $(PY) manage.py node init --exist-ok
+	$(UN) $(PY) manage.py load_demo --part un
+	$(EU) $(PY) manage.py load_demo --part eu
+	$(UN) $(PY) manage.py node export > var/un/descriptor.json
+	$(EU) $(PY) manage.py node export > var/eu/descriptor.json
+	$(UN) $(PY) manage.py node add-partner var/eu/descriptor.json
+	$(EU) $(PY) manage.py node add-partner var/un/descriptor.json
 	@echo
-	@echo "Portal: http://$(HOST):$(PORT)/  (sign in with a demo login above; Ctrl-C stops all)"
+	@echo "UN node: http://$(HOST):$(PORT)/   EU node: http://$(HOST):$(EU_PORT)/"
+	@echo "Logins: var/un/demo-logins.txt and var/eu/demo-logins.txt (Ctrl-C stops all)"
 	@echo
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) EU_PORT=$(EU_PORT) $(VENV)/bin/honcho --procfile Procfile.dev start
 
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -11,7 +11,7 @@ from agencies.models import Agency, Node, Role, SharingGroup, User
 
 def node_ensure_local() -> Node:
     """The row describing this deployment, created from settings on first use."""
-    node, _created = Node.objects.get_or_create(
+    node, created = Node.objects.get_or_create(
         is_local=True,
         defaults={
             "node_id": settings.NODE_ID,
@@ -19,6 +19,10 @@ def node_ensure_local() -> Node:
             "base_url": settings.NODE_BASE_URL,
         },
     )
+    if not created and (node.base_url, node.name) != (settings.NODE_BASE_URL, settings.NODE_NAME):
+        # The settings say where this node is now (a new port, a new host name).
+        node.base_url, node.name = settings.NODE_BASE_URL, settings.NODE_NAME
+        node.save(update_fields=["base_url", "name"])
     return node
 
 

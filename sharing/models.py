@@ -207,10 +207,13 @@ class PartnerSync(models.Model):
 
     partner = models.OneToOneField("agencies.Node", on_delete=models.CASCADE, related_name="sync")
     cursor = models.BigIntegerField(default=0, help_text="Last sequence of the partner applied")
-    partner_head = models.BigIntegerField(default=0, help_text="Partner's last sequence seen")
+    partner_head = models.BigIntegerField(
+        default=0, help_text="The partner's change-log head at the last pull"
+    )
     last_pull_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    last_push_at = models.DateTimeField(null=True, blank=True, help_text="Last notify sent")
     last_reconcile_at = models.DateTimeField(null=True, blank=True)
     last_drift = models.PositiveIntegerField(
         default=0, help_text="Objects the last reconcile found missing, stale or extra"

@@ -100,7 +100,7 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
                     raise BatchRejected("the batch does not start at this node's cursor")
                 PartnerSync.objects.filter(pk=state.pk).update(
                     cursor=max(state.cursor, int(batch["until"])),
-                    partner_head=int(batch["until"]),
+                    partner_head=int(batch.get("head") or batch["until"]),
                     lease_until=timezone.now() + _lease(),
                 )
             _count(result, applied)

@@ -132,7 +132,10 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
     records, owners = _records(partner, last_seq)
     until = entries[-1].seq if entries else after
     head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    return _signed_batch(partner, records, owners, after=after, until=until, more=until < head)
+    batch = _signed_batch(
+        partner, records, owners, after=after, until=until, more=until < head, head=head
+    )
+    return batch
 
 
 @transaction.atomic
@@ -141,7 +144,7 @@ def objects_batch(*, partner: Node, ids: list[Any]) -> dict[str, Any]:
     upserts for what it may see, retractions for what it was shown and may not. Signed."""
     head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     records, owners = _records(partner, {uuid.UUID(str(object_id)): head for object_id in ids})
-    return _signed_batch(partner, records, owners, after=None, until=None, more=False)
+    return _signed_batch(partner, records, owners, after=None, until=None, more=False, head=head)
 
 
 def _signed_batch(
@@ -152,6 +155,7 @@ def _signed_batch(
     after: int | None,
     until: int | None,
     more: bool,
+    head: int,
 ) -> dict[str, Any]:
     return batch_sign(
         {
@@ -161,6 +165,7 @@ def _signed_batch(
             "after": after,
             "until": until,
             "more": more,
+            "head": head,  # this node's change-log head: the partner's lag is head - until
             "issued_at": timezone.now().isoformat(),
             "records": records,
             # The owner agencies the records name, so that the partner can hold replicas.

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from agencies.models import Node
 from sharing.changelog import ALL_OBJECTS
+from sharing.models import PartnerSync
 from sharing.sync_apply import BatchRejected
 from sharing.sync_client import PartnerUnavailable, partner_request, sync_pull, sync_reconcile
 from sharing.sync_feed import affects, partners
@@ -65,6 +66,9 @@ def sync_notify_partner(node_id: str) -> None:
     partner = partners().filter(node_id=node_id).first()
     if partner is not None:
         partner_request(partner, "POST", "/sync/v1/notify", b"{}")
+        PartnerSync.objects.update_or_create(
+            partner=partner, defaults={"last_push_at": timezone.now()}
+        )
 
 
 @shared_task(**SYNC_TASK)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designations/", include("designations.urls")),
     path("audit/", sharing_views.audit_log, name="audit-log"),
+    path("sync/", sharing_views.sync_status, name="sync-status"),
     path("api-clients/", agency_views.api_clients, name="api-clients"),
     path(
         "api-clients/<uuid:client_id>/revoke/",

@@ -1,19 +1,22 @@
-"""Portal pages of the sharing core: the audit log."""
+"""Portal pages of the sharing core: the audit log, sync status; error handlers."""
 
 from __future__ import annotations
 
 from http import HTTPStatus
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from sharing import access
 from sharing.audit import audit_record
 from sharing.models import AuditAction
+from sharing.sync_feed import partners
+from sharing.sync_status import sync_overview
 
 
 @login_required
@@ -64,3 +67,24 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponse:
     problem = _api_problem(request, 500, "The server failed; the error is logged.")
     return problem or render(request, "500.html", status=500)
+
+
+@login_required
+def sync_status(request: HttpRequest) -> HttpResponse:
+    """Sync with partner nodes, for site administrators: state per partner and "resync now"."""
+    if not request.user.is_superuser:
+        audit_record(AuditAction.DENIED, detail={"path": request.path, "attempt": "sync status"})
+        raise PermissionDenied("Sync status is for site administrators.")
+    if request.method == "POST":
+        from sharing.tasks import sync_pull_partner, sync_reconcile_partner
+
+        node_id = request.POST.get("partner", "")
+        if not partners().filter(node_id=node_id).exists():
+            return render(request, "400.html", {"detail": "No such partner."}, status=400)
+        sync_pull_partner.delay(node_id)
+        sync_reconcile_partner.delay(node_id)
+        audit_record(AuditAction.SYNC, detail={"resync": node_id})
+        messages.success(request, f"A pull and a reconcile with {node_id} are queued.")
+        return redirect("sync-status")
+    head, rows = sync_overview()
+    return render(request, "portal/sync_status.html", {"head": head, "rows": rows})

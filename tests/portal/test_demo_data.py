@@ -51,3 +51,16 @@ def test_demo_data_is_refused_in_production(settings, tmp_path) -> None:
     with pytest.raises(CommandError, match="not in production"):
         call_command("load_demo", data_dir=tmp_path)
     assert not User.objects.exists()
+
+
+def test_the_demo_federation_splits_agencies_between_nodes(settings, tmp_path) -> None:
+    from agencies.models import Agency
+    from designations.models import Designation
+
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", data_dir=tmp_path / "no-data", part="eu")
+
+    assert set(Agency.objects.values_list("code", flat=True)) == {"EU-FISMA", "GB-OFSI"}
+    assert not User.objects.filter(username="unsc.publisher").exists()
+    # The EU node holds its own work; the UN list arrives by sync from the UN node.
+    assert set(Designation.objects.values_list("owner__code", flat=True)) == {"EU-FISMA"}

@@ -544,6 +544,18 @@ def probe_api_exports(world: World, username: str, client: Client) -> None:
     assert sorted(subjects) == sorted(visible_names(world, username)), username
 
 
+def probe_sync_status(world: World, username: str, client: Client) -> None:
+    user = world.users[username]
+    response = client.get(reverse("sync-status"))
+    if anonymous(world, username):
+        assert_sent_to_login(response)
+    elif user.is_superuser:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403, username
+        assert client.post(reverse("sync-status"), {"partner": "x"}).status_code == 403
+
+
 def probe_sync_feed(world: World, username: str, client: Client) -> None:
     # People and API clients, signed in or not, get nothing: the feed answers signed node
     # requests only (tests/sharing/test_sync_feed.py has the nodes' side).
@@ -636,6 +648,7 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:designation-bulk": probe_api_bulk,
     "api:export-csv": probe_api_exports,
     "sync-feed": probe_sync_feed,
+    "sync-status": probe_sync_status,
     "sync-notify": lambda world, username, client: None,  # in probe_sync_feed
     "sync-manifest": lambda world, username, client: None,  # in probe_sync_feed
     "sync-objects": lambda world, username, client: None,  # in probe_sync_feed

@@ -189,3 +189,31 @@ def test_objects_on_request_are_what_the_feed_would_say(federation) -> None:
     batch = objects_batch(partner=partner, ids=[str(shared.pk), str(hidden.pk)])
     assert [(r["id"], r["action"]) for r in batch["records"]] == [(str(shared.pk), "upsert")]
     assert batch_verify(Node.objects.get(is_local=True), batch)
+
+
+def test_the_sync_status_page_shows_each_partner_and_queues_a_resync(federation) -> None:
+    from sharing.models import PartnerSync, SyncHeld
+
+    world, partner, _keys = federation
+    PartnerSync.objects.create(partner=partner, cursor=40, partner_head=45, last_error="timeout")
+    SyncHeld.objects.create(
+        partner=partner,
+        seq=41,
+        object_type="designation",
+        object_id="4f2a3c1e-0000-4000-8000-000000000001",
+        record={},
+        error="owner agency 'X' is not known here yet",
+    )
+    admin = Client()
+    admin.force_login(world.users["site_admin"])
+    page = admin.get(reverse("sync-status"))
+    assert page.status_code == 200
+    row = page.context["rows"][0]
+    assert (row.partner.node_id, row.state.cursor, row.lag_changes) == ("eu", 40, 5)
+    assert b"owner agency &#x27;X&#x27; is not known here yet" in page.content
+    assert b"timeout" in page.content
+
+    resync = admin.post(reverse("sync-status"), {"partner": "eu"})
+    assert resync.status_code == 302
+    assert AuditEntry.objects.filter(action="sync", detail__resync="eu").exists()
+    assert admin.post(reverse("sync-status"), {"partner": "nope"}).status_code == 400

@@ -24,6 +24,9 @@ AGENCIES = [
     ("EU-FISMA", "European Commission, DG FISMA", "European Union"),
     ("GB-OFSI", "Office of Financial Sanctions Implementation", "United Kingdom"),
 ]
+# In the demo federation (`make run`) the UN node hosts UNSC and imports the UN list; the EU
+# node hosts the European agencies and their work. One node alone (`--part all`) has it all.
+PARTS = {"un": {"UNSC"}, "eu": {"EU-FISMA", "GB-OFSI"}, "all": {code for code, *_ in AGENCIES}}
 PEOPLE = [
     ("unsc.publisher", "UNSC", Role.PUBLISHER, "Amina", "Okafor"),
     ("eu.liaison", "EU-FISMA", Role.LIAISON, "Lena", "Hoffmann"),
@@ -39,42 +42,53 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
+            "--part",
+            choices=sorted(PARTS),
+            default="all",
+            help="which agencies this node hosts in the demo federation (default: all)",
+        )
+        parser.add_argument(
             "--data-dir",
             type=Path,
             default=settings.DEMO_DATA_DIR,
             help="folder with the published lists (default: DEMO_DATA_DIR)",
         )
 
-    def handle(self, *args: Any, data_dir: Path, **options: Any) -> None:
+    def handle(self, *args: Any, data_dir: Path, part: str, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("load_demo creates accounts with known roles; not in production")
         if not os.getenv("ATTACHMENT_KEKS") and not keyring_file().exists():
             # A development keyring under var/ so that attachments work at once.
             self.stdout.write(f"Generated attachment KEK {keyring_add_primary()}")
         logins_file = settings.VAR_DIR / "demo-logins.txt"
-        created = self._people()
+        hosted = PARTS[part]
+        created = self._people(hosted)
         if created:
             with logins_file.open("a") as stream:
                 stream.writelines(f"{username}  {password}\n" for username, password in created)
             logins_file.chmod(0o600)
 
-        lists = [data_dir / "un" / name for name in UN_LISTS]
-        if not all(path.is_file() for path in lists):
-            fallback = settings.BASE_DIR / "tests" / "fixtures" / "un_excerpt_2026.xml"
-            self.stderr.write(f"warning: {data_dir}/un not found; loading the test excerpt")
-            lists = [fallback]
-        for path in lists:
-            call_command("import_list", "un", str(path), stdout=self.stdout, stderr=self.stderr)
-        self._eu_designation_and_notes()
+        if "UNSC" in hosted:
+            lists = [data_dir / "un" / name for name in UN_LISTS]
+            if not all(path.is_file() for path in lists):
+                fallback = settings.BASE_DIR / "tests" / "fixtures" / "un_excerpt_2026.xml"
+                self.stderr.write(f"warning: {data_dir}/un not found; loading the test excerpt")
+                lists = [fallback]
+            for path in lists:
+                call_command("import_list", "un", str(path), stdout=self.stdout, stderr=self.stderr)
+        if "EU-FISMA" in hosted:
+            self._eu_designation_and_notes()
 
         self.stdout.write(self.style.SUCCESS(f"Demo logins (also in {logins_file}):"))
         self.stdout.write(logins_file.read_text() if logins_file.exists() else "")
 
     @transaction.atomic
-    def _people(self) -> list[tuple[str, str]]:
+    def _people(self, hosted: set[str]) -> list[tuple[str, str]]:
         node = node_ensure_local()
         agencies = {}
         for code, name, jurisdiction in AGENCIES:
+            if code not in hosted:
+                continue
             agency = Agency.objects.filter(code=code).first()
             agencies[code] = agency or agency_create(
                 code=code, name=name, jurisdiction=jurisdiction, home_node=node
@@ -87,7 +101,7 @@ class Command(BaseCommand):
             )
             created.append(("admin", password))
         for username, code, role, first, last in PEOPLE:
-            if not User.objects.filter(username=username).exists():
+            if code in hosted and not User.objects.filter(username=username).exists():
                 password = secrets.token_urlsafe(12)
                 user_create(
                     username=username,

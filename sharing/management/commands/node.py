@@ -12,7 +12,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from agencies.services import node_ensure_local
 from sharing.audit import audit_context, audit_record
 from sharing.models import AuditAction
-from sharing.node_keys import NodeKeyError, descriptor, node_init, partner_register
+from sharing.node_keys import (
+    NodeKeyError,
+    descriptor,
+    node_init,
+    node_key_file,
+    partner_register,
+)
 
 
 class Command(BaseCommand):
@@ -20,7 +26,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="action", required=True)
-        commands.add_parser("init", help="generate this node's Ed25519 and X25519 keys")
+        init = commands.add_parser("init", help="generate this node's Ed25519 and X25519 keys")
+        init.add_argument(
+            "--exist-ok", action="store_true", help="do nothing if the node has keys already"
+        )
         commands.add_parser("export", help="print this node's public descriptor (JSON)")
         add = commands.add_parser("add-partner", help="register a partner from its descriptor")
         add.add_argument("file", type=Path, help="the partner's `node export` output, or -")
@@ -37,7 +46,10 @@ class Command(BaseCommand):
         except NodeKeyError as error:
             raise CommandError(str(error)) from error
 
-    def init(self, **options: Any) -> None:
+    def init(self, *, exist_ok: bool, **options: Any) -> None:
+        if exist_ok and node_key_file().exists():
+            self.stdout.write(f"Node keys exist ({node_key_file()}).")
+            return
         node = node_init()
         audit_record(AuditAction.FEDERATION, detail={"node": node.node_id, "keys": "created"})
         self.stdout.write(self.style.SUCCESS(f"Keys created for node {node.node_id}."))

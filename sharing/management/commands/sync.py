@@ -7,10 +7,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sharing.audit import audit_context
-from sharing.models import ChangeLogEntry, PartnerSync, SyncHeld
 from sharing.sync_apply import BatchRejected
 from sharing.sync_client import PartnerUnavailable, sync_pull, sync_reconcile
 from sharing.sync_feed import partners
+from sharing.sync_status import sync_overview
 
 
 class Command(BaseCommand):
@@ -31,17 +31,19 @@ class Command(BaseCommand):
             getattr(self, action)(**options)
 
     def status(self, **options: Any) -> None:
-        head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
-        self.stdout.write(f"this node's change log head: {head or 0}")
-        for partner in partners().order_by("node_id"):
-            state = PartnerSync.objects.filter(partner=partner).first()
-            held = SyncHeld.objects.filter(partner=partner).count()
+        head, rows = sync_overview()
+        self.stdout.write(f"this node's change log head: {head}")
+        for row in rows:
+            state = row.state
             self.stdout.write(
-                f"{partner.node_id:<12} cursor {state.cursor if state else 0:<8} "
-                f"last pull {state.last_pull_at if state and state.last_pull_at else 'never'}  "
-                f"held {held}  drift {state.last_drift if state else 0}  "
-                f"last error: {(state.last_error if state else '') or '-'}"
+                f"{row.partner.node_id:<12} cursor {state.cursor:<8} "
+                f"behind {row.lag_changes:<6} "
+                f"last pull {state.last_pull_at or 'never'}  "
+                f"held {row.held.count()}  drift {state.last_drift}  "
+                f"last error: {state.last_error or '-'}"
             )
+            for held in row.held:
+                self.stdout.write(f"    held {held.object_type} {held.object_id}: {held.error}")
 
     def _chosen(self, node: str | None):  # type: ignore[no-untyped-def]
         chosen = partners().order_by("node_id")
