@@ -24,13 +24,15 @@ from designations.models import (
     Designation,
     DesignationGroupObjectPermission,
     DesignationVersion,
+    IntelligenceNote,
+    NoteGroupObjectPermission,
     Regime,
 )
 from designations.services import replace_children
-from sharing.access import DESIGNATIONS, Level
+from sharing.access import DESIGNATIONS, NOTES, Level
 from sharing.audit import audit_record
 from sharing.models import AuditAction, SyncConflict, SyncHeld
-from sharing.sync_feed import DESIGNATION, FEED_VERSION, batch_verify
+from sharing.sync_feed import DESIGNATION, FEED_VERSION, NOTE, batch_verify
 
 
 class BatchRejected(Exception):
@@ -90,14 +92,17 @@ def record_apply(
     """Apply one record, or hold it with its error."""
     try:
         with transaction.atomic():
-            if record.get("type") != DESIGNATION:
-                raise RecordNotApplicable(f"unknown record type {record.get('type')!r}")
-            if record.get("action") == "retract":
+            kind, action = record.get("type"), record.get("action")
+            if kind not in (DESIGNATION, NOTE):
+                raise RecordNotApplicable(f"unknown record type {kind!r}")
+            if action == "retract":
                 _retract(origin, record, result)
-            elif record.get("action") == "upsert":
+            elif action == "upsert" and kind == DESIGNATION:
                 _upsert(origin, record, directory, result)
+            elif action == "upsert":
+                _upsert_note(origin, record, directory, result)
             else:
-                raise RecordNotApplicable(f"unknown action {record.get('action')!r}")
+                raise RecordNotApplicable(f"unknown action {action!r}")
     except (RecordNotApplicable, KeyError, TypeError, ValueError) as error:
         message = str(error) if isinstance(error, RecordNotApplicable) else f"malformed: {error!r}"
         # Kept with the owner's directory entry, so that a retry has what the batch had.
@@ -109,7 +114,7 @@ def record_apply(
         return
     # Applied (or superseded): an older held copy of this object is settled.
     SyncHeld.objects.filter(
-        partner=origin, object_type=DESIGNATION, object_id=record["id"]
+        partner=origin, object_type=record["type"], object_id=record["id"]
     ).delete()
 
 
@@ -216,17 +221,21 @@ def _differences(held: dict[str, Any], incoming: dict[str, Any]) -> list[str]:
 
 
 def _set_audience(designation: Designation, audience: dict[str, str]) -> None:
+    _set_grants(DESIGNATIONS, DesignationGroupObjectPermission, designation, audience)
+
+
+def _set_grants(guarded, rows_model, obj, audience: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     """The replica's grants are exactly the origin's audience for this node's agencies."""
     levels = {level.label: level for level in Level}
     local = {
         a.code: a for a in Agency.objects.filter(code__in=list(audience), home_node__is_local=True)
     }
     wanted = {
-        (local[code].group_id, DESIGNATIONS.codenames(levels[label])[0])
+        (local[code].group_id, guarded.codenames(levels[label])[0])
         for code, label in audience.items()
         if code in local and label in levels and levels[label] < Level.CHANGE
     }
-    rows = DesignationGroupObjectPermission.objects.filter(content_object=designation)
+    rows = rows_model.objects.filter(content_object=obj)
     current = {(r.group_id, r.permission.codename): r for r in rows.select_related("permission")}
     for key, row in current.items():
         if key not in wanted:
@@ -237,22 +246,55 @@ def _set_audience(designation: Designation, audience: dict[str, str]) -> None:
             content_type__app_label="designations", codename__in=[c for _g, c in wanted]
         )
     }
-    DesignationGroupObjectPermission.objects.bulk_create(
+    rows_model.objects.bulk_create(
         [
-            DesignationGroupObjectPermission(
-                content_object=designation, group_id=group_id, permission=permissions[codename]
-            )
+            rows_model(content_object=obj, group_id=group_id, permission=permissions[codename])
             for group_id, codename in wanted - set(current)
         ]
     )
 
 
 def _retract(origin: Node, record: dict[str, Any], result: ApplyResult) -> None:
-    designation = Designation.objects.filter(pk=record["id"]).select_related("owner").first()
-    if designation is None:
+    model = Designation if record["type"] == DESIGNATION else IntelligenceNote
+    obj = model.objects.filter(pk=record["id"]).select_related("owner").first()
+    if obj is None:
         result.unchanged += 1
         return
-    if designation.owner.home_node_id != origin.pk:
-        raise RecordNotApplicable("only the owner's home node may retract its designation")
-    designation.delete()
+    if obj.owner.home_node_id != origin.pk:
+        raise RecordNotApplicable(f"only the owner's home node may retract its {record['type']}")
+    obj.delete()
     result.retracted += 1
+
+
+def _upsert_note(
+    origin: Node, record: dict[str, Any], directory: dict[str, Any], result: ApplyResult
+) -> None:
+    """A note written on the origin (often about a designation this node owns)."""
+    owner = _owner(origin, record["owner"], directory, record.get("owner_agency"))
+    version, data = int(record["version"]), record["data"]
+    designation = None
+    if record.get("designation"):
+        designation = Designation.objects.filter(pk=record["designation"]).first()
+        if designation is None:
+            # Held: the designation may arrive later (or access to it may be granted).
+            raise RecordNotApplicable(
+                f"the designation {record['designation']} this note is about is not here"
+            )
+    existing = IntelligenceNote.objects.select_for_update().filter(pk=record["id"]).first()
+    if existing is not None and existing.owner_id != owner.pk:
+        raise RecordNotApplicable("the note belongs to another agency here")
+    if existing is not None and existing.version >= version:
+        if existing.version == version:
+            _set_note_audience(existing, record["audience"])
+        result.unchanged += 1
+        return
+    note = existing or IntelligenceNote(pk=record["id"])
+    note.owner, note.designation, note.version = owner, designation, version
+    note.title, note.body, note.marking = data["title"], data["body"], data["marking"]
+    note.save()
+    _set_note_audience(note, record["audience"])
+    result.applied += 1
+
+
+def _set_note_audience(note: IntelligenceNote, audience: dict[str, str]) -> None:
+    _set_grants(NOTES, NoteGroupObjectPermission, note, audience)

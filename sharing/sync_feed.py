@@ -20,13 +20,14 @@ from django.utils import timezone
 from agencies.models import Agency, Node, SharingGroup
 from agencies.services import node_ensure_local
 from designations.data import designation_data
-from designations.models import Designation, DesignationGroupObjectPermission
+from designations.models import Designation, DesignationGroupObjectPermission, IntelligenceNote
 from sharing import access
 from sharing.access import Level
 from sharing.models import ChangeLogEntry, SyncOffer
 from sharing.node_keys import NodeKeys, load_node_keys, verify_signature
 
 DESIGNATION = "designation"
+NOTE = "note"
 SHARING_GROUP = "sharing_group"
 FEED_VERSION = 1
 MAX_BATCH = 500
@@ -72,9 +73,12 @@ def affects(partner: Node, object_type: str, object_id: str) -> bool:
     shown it before (and must now be told to drop it)."""
     if object_type == SHARING_GROUP:
         return True  # membership changes can widen or narrow any partner's view
-    if object_type != DESIGNATION:
+    if object_type == NOTE:
+        visible = _servable_notes(partner).filter(pk=object_id).exists()
+    elif object_type == DESIGNATION:
+        visible = _servable(partner).filter(pk=object_id).exists()
+    else:
         return False
-    visible = _servable(partner).filter(pk=object_id).exists()
     return (
         visible
         or SyncOffer.objects.filter(
@@ -122,6 +126,7 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
     # Each object once, at its latest row in the batch (later rows win). Other object types
     # travel in later steps of the protocol; the cursor passes them all the same.
     last_seq = {e.object_id: e.seq for e in entries if e.object_type == DESIGNATION}
+    note_seq = {e.object_id: e.seq for e in entries if e.object_type == NOTE}
     for entry in entries:
         if entry.object_type == SHARING_GROUP:
             # A member joined or left: every designation shared with the group is news for
@@ -130,6 +135,9 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
             for object_id in _shared_with_group(entry.object_id):
                 last_seq[object_id] = max(last_seq.get(object_id, 0), entry.seq)
     records, owners = _records(partner, last_seq)
+    note_records, note_owners = _note_records(partner, note_seq)
+    records = sorted(records + note_records, key=lambda record: record["seq"])
+    owners |= note_owners
     until = entries[-1].seq if entries else after
     head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     batch = _signed_batch(
@@ -216,6 +224,70 @@ def _records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], set[A
             )
             offered[object_id].delete()
     return records, {d.owner for d in visible.values()}
+
+
+def _note_records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], set[Agency]]:
+    """Notes written here (by this node's agencies) that the partner's agencies may see;
+    retractions for those shown before and not visible now."""
+    ids = list(last_seq)
+    visible = {
+        n.pk: n
+        for n in _servable_notes(partner).filter(pk__in=ids).select_related("owner", "author")
+    }
+    audiences: dict[Any, dict[str, str]] = {pk: {} for pk in visible}
+    for agency in Agency.objects.filter(home_node=partner).order_by("code"):
+        for level in SHARED_LEVELS:
+            for pk in (
+                access.notes_for(agency, level)
+                .filter(pk__in=list(visible))
+                .values_list("pk", flat=True)
+            ):
+                audiences[pk][agency.code] = level.label
+    offered = {
+        offer.object_id: offer
+        for offer in SyncOffer.objects.filter(partner=partner, object_type=NOTE, object_id__in=ids)
+    }
+    records = []
+    for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
+        note = visible.get(object_id)
+        if note is not None:
+            records.append(
+                {
+                    "seq": seq,
+                    "type": NOTE,
+                    "id": str(note.pk),
+                    "action": "upsert",
+                    "version": note.version,
+                    "owner": note.owner.code,
+                    "designation": str(note.designation_id) if note.designation_id else None,
+                    "audience": audiences[note.pk],
+                    "data": {
+                        "title": note.title,
+                        "body": note.body,
+                        "marking": note.marking,
+                        "author": note.author.get_full_name() or note.author.get_username()
+                        if note.author
+                        else "",
+                        "written_at": note.created_at.isoformat(),
+                    },
+                }
+            )
+            SyncOffer.objects.update_or_create(
+                partner=partner,
+                object_type=NOTE,
+                object_id=object_id,
+                defaults={"version": note.version},
+            )
+        elif object_id in offered:
+            records.append({"seq": seq, "type": NOTE, "id": str(object_id), "action": "retract"})
+            offered[object_id].delete()
+    return records, {n.owner for n in visible.values()}
+
+
+def _servable_notes(partner: Node) -> QuerySet[IntelligenceNote]:
+    """Notes this node's agencies wrote that the partner's agencies may see (a note travels
+    from its owner's home node, also back to the node that owns its designation)."""
+    return access.notes_for(partner).filter(owner__home_node__is_local=True)
 
 
 def _servable(partner: Node) -> QuerySet[Designation]:

@@ -1,6 +1,7 @@
 """Three real nodes (UN hosts agency A, EU hosts B, UK hosts C), each with its own processes
 and database, over real HTTP: what A shares with B reaches the EU node and never the UK node;
-amendments and delisting follow; revoking the grant retracts it from the EU node."""
+amendments and delisting follow; revoking the grant retracts it from the EU node; sharing-group
+changes, notes written on another node, reconciliation and faults."""
 
 from __future__ import annotations
 
@@ -189,6 +190,57 @@ def test_a_sharing_group_member_on_another_node_gets_older_shares_and_loses_them
         what="the retraction on the EU node after B left",
     )
     assert uk.api("GET", f"designations/{designation}").status == 404
+
+
+def test_a_note_written_on_eu_reaches_the_owner_on_un(nodes) -> None:
+    un, eu, uk = nodes["un"], nodes["eu"], nodes["uk"]
+    created = un.api(
+        "POST",
+        "designations",
+        {"regime": "R1", "name": "Noted Subject", "subject_kind": "person", "marking": "CLEAR"},
+    )
+    designation = created.body["id"]
+    wait_for(
+        lambda: eu.api("GET", f"designations/{designation}").status == 200,
+        timeout=PROPAGATION,
+        what="the designation on the EU node",
+    )
+    written = eu.api(
+        "POST",
+        "notes",
+        {
+            "designation": designation,
+            "title": "Seen in Rotterdam",
+            "body": "Customs report, 2026-11.",
+            "marking": "GREEN",
+        },
+    )
+    assert written.status == 201, written.body
+    note = written.body["id"]
+
+    def on_un() -> bool:
+        listed = un.api("GET", f"notes?designation={designation}").body["results"]
+        return note in {row["id"] for row in listed}
+
+    wait_for(on_un, timeout=PROPAGATION, what="B's note on the UN node")
+    arrived = un.api("GET", f"notes/{note}").body
+    assert (arrived["owner"], arrived["title"]) == ("B", "Seen in Rotterdam")
+    # An AMBER note of B's stays with B.
+    private = eu.api(
+        "POST",
+        "notes",
+        {"designation": designation, "title": "B only", "body": "x", "marking": "AMBER"},
+    )
+    assert private.status == 201
+    wait_for(lambda: caught_up(un, eu), timeout=PROPAGATION, what="the UN node's pull")
+    assert un.api("GET", f"notes/{private.body['id']}").status == 404
+    # Onward: the GREEN note on a CLEAR designation is for everyone who sees it, on UK too.
+    wait_for(
+        lambda: uk.api("GET", f"notes/{note}").status == 200,
+        timeout=PROPAGATION,
+        what="B's GREEN note on the UK node",
+    )
+    assert uk.api("GET", f"notes/{private.body['id']}").status == 404
 
 
 def drift(node: LiveNode, origin: LiveNode) -> int:

@@ -188,3 +188,46 @@ def test_a_malformed_record_is_held_not_dropped(eu) -> None:
     # The good copy of the same object applied after the bad one settles it.
     assert result.applied == 1 and len(result.held) == 1
     assert not SyncHeld.objects.exists()
+
+
+NOTE_ID = "4f2a3c1e-0000-4000-8000-0000000000aa"
+
+
+def note_record(version: int = 1, audience=None) -> dict:
+    return {
+        "seq": 10 + version,
+        "type": "note",
+        "id": NOTE_ID,
+        "action": "upsert",
+        "version": version,
+        "owner": "UNSC",
+        "designation": SUBJECT,
+        "audience": {"B": "view"} if audience is None else audience,
+        "data": {
+            "title": "Seen in port",
+            "body": "Reported by a partner.",
+            "marking": "AMBER",
+            "author": "Amina Okafor",
+            "written_at": "2026-11-27T00:00:00+00:00",
+        },
+    }
+
+
+def test_a_note_about_a_designation_not_here_is_held_until_it_arrives(eu) -> None:
+    from designations.models import IntelligenceNote
+
+    partner, keys, people = eu
+    first = batch_apply(origin=partner, batch=batch(partner, keys, [note_record()]))
+    assert len(first.held) == 1 and "is not here" in first.held[0]
+    assert not IntelligenceNote.objects.exists()
+
+    batch_apply(origin=partner, batch=batch(partner, keys, [record()]))
+    held = SyncHeld.objects.get()
+    retried = ApplyResult()
+    record_apply(origin=partner, record=held.record, directory={}, result=retried)
+
+    note = IntelligenceNote.objects.get(pk=NOTE_ID)
+    assert (note.owner.code, note.designation_id.hex) == ("UNSC", SUBJECT.replace("-", ""))
+    assert access.notes_for(people["bea"]).filter(pk=NOTE_ID).exists()
+    assert not access.notes_for(people["cai"]).filter(pk=NOTE_ID).exists()
+    assert not SyncHeld.objects.exists()

@@ -66,16 +66,20 @@ def test_the_partner_gets_what_its_agencies_may_see_signed(federation) -> None:
     batch = read_feed(partner, keys, "after=0")
 
     expected = {str(s.designation.pk) for s in world.specs if expected_to_see(world, "b_admin", s)}
-    assert {r["id"] for r in batch["records"]} == expected
+    designations = [r for r in batch["records"] if r["type"] == "designation"]
+    assert {r["id"] for r in designations} == expected
+    # Notes written here travel too, where the partner may see them and their designation.
+    notes = {r["id"] for r in batch["records"] if r["type"] == "note"}
+    assert notes == {str(world.notes["a_green"].pk)}  # not the one on a hidden designation
     assert all(r["action"] == "upsert" for r in batch["records"])
     seqs = [r["seq"] for r in batch["records"]]
     assert seqs == sorted(seqs)
-    by_name = {r["data"]["name"]: r for r in batch["records"]}
+    by_name = {r["data"]["name"]: r for r in designations}
     assert by_name["AMBER shared with agency:B"]["audience"] == {"B": Level.VIEW.label}
     assert by_name["CLEAR shared with none"]["audience"] == {"B": Level.DOWNLOAD.label}
     assert "RED shared with user:b_liaison" not in by_name  # named people do not travel
     # This node's own grants (other agencies, groups, people) stay here.
-    assert all("audience" not in r["data"] for r in batch["records"])
+    assert all("audience" not in r["data"] for r in designations)
     assert batch["origin"] == Node.objects.get(is_local=True).node_id
     assert batch["recipient"] == "eu" and batch["more"] is False
 
