@@ -465,3 +465,52 @@ class KeySlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attachment_id} under {self.kek_id}"
+
+
+class ProposalKind(models.TextChoices):
+    AMEND = "amend", "Proposed amendment"
+    DISPUTE = "dispute", "Disputed fields"
+
+
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class AmendmentProposal(models.Model):
+    """An agency that does not own a designation proposes a change to it, or contests fields
+    of it, with a reason; the owner accepts (an amendment) or rejects with a reason.
+
+    Two authorities: the proposer's home node for the content, the designation owner's home
+    node for the decision (sync applies each only from there)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    designation = models.ForeignKey(Designation, on_delete=models.CASCADE, related_name="proposals")
+    proposer = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="proposals")
+    proposed_by_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=ProposalKind.choices)
+    # amend: {field: new value} in the designation data format; dispute: {"fields": [...]}
+    changes = models.JSONField(default=dict)
+    reason = models.TextField()
+    based_on_version = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
+    )
+    decision_reason = models.TextField(blank=True)
+    decided_by_name = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    resulting_version = models.PositiveIntegerField(null=True, blank=True)
+    # Raised by the decision, so that the decision travels as a newer version.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The owner's inbox: open proposals about one agency's designations.
+            models.Index(fields=["status", "designation"], name="proposal_inbox_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.designation_id} by {self.proposer_id}"

@@ -29,6 +29,7 @@ from django.db.models import Model, Q, QuerySet, Value
 from agencies.api_clients import ClientPrincipal
 from agencies.models import Agency, Node, SharingGroup, User
 from designations.models import (
+    AmendmentProposal,
     Attachment,
     Designation,
     DesignationGroupObjectPermission,
@@ -242,6 +243,21 @@ def notes_for(principal: Principal, level: Level = Level.VIEW) -> QuerySet[Intel
         designation__in=designations_for(audience).values("pk")
     )
     return IntelligenceNote.objects.filter(conditions & about_visible)
+
+
+def proposals_for(principal: Principal) -> QuerySet[AmendmentProposal]:
+    """Amendment proposals and disputes are between two agencies: the one that proposed and
+    the designation's owner (each while it may see the designation); nobody else."""
+    audience = audience_of(principal)
+    if audience.nobody:
+        return AmendmentProposal.objects.none()
+    if audience.everything:
+        return AmendmentProposal.objects.all()
+    agencies = list(audience.agency_ids)
+    return AmendmentProposal.objects.filter(
+        Q(proposer_id__in=agencies) | Q(designation__owner_id__in=agencies),
+        designation__in=designations_for(audience).values("pk"),
+    )
 
 
 def objects_for(principal: Principal, model: type[Model], level: Level = Level.VIEW) -> QuerySet:

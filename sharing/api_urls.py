@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agencies import api as agency_api
 from designations import api as designation_api
-from designations import api_exports, api_notes
+from designations import api_exports, api_notes, api_proposals
 from sharing import api_grants
 
 app_name = "api"
@@ -14,6 +14,7 @@ urlpatterns = [
     *api_notes.urlpatterns,
     *designation_api.urlpatterns,
     *api_exports.urlpatterns,
+    *api_proposals.urlpatterns,
     *agency_api.urlpatterns,
     *api_grants.urlpatterns,
 ]

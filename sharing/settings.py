@@ -315,6 +315,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Fields named "kind" and "status" mean different things on designations and proposals.
+    "ENUM_NAME_OVERRIDES": {
+        "SubjectKindEnum": "designations.models.SubjectKind",
+        "DesignationStatusEnum": "designations.models.DesignationStatus",
+        "ProposalKindEnum": "designations.models.ProposalKind",
+        "ProposalStatusEnum": "designations.models.ProposalStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "designations.api_schema.split_problem_media_types",

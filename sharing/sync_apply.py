@@ -21,6 +21,7 @@ from agencies.models import Agency, Node
 from agencies.services import node_ensure_local
 from designations.data import apply_scalars, designation_data
 from designations.models import (
+    AmendmentProposal,
     Designation,
     DesignationGroupObjectPermission,
     DesignationVersion,
@@ -32,7 +33,7 @@ from designations.services import replace_children
 from sharing.access import DESIGNATIONS, NOTES, Level
 from sharing.audit import audit_record
 from sharing.models import AuditAction, SyncConflict, SyncHeld
-from sharing.sync_feed import DESIGNATION, FEED_VERSION, NOTE, batch_verify
+from sharing.sync_feed import DESIGNATION, FEED_VERSION, NOTE, PROPOSAL, batch_verify
 
 
 class BatchRejected(Exception):
@@ -93,16 +94,13 @@ def record_apply(
     try:
         with transaction.atomic():
             kind, action = record.get("type"), record.get("action")
-            if kind not in (DESIGNATION, NOTE):
-                raise RecordNotApplicable(f"unknown record type {kind!r}")
-            if action == "retract":
+            upserts = {DESIGNATION: _upsert, NOTE: _upsert_note, PROPOSAL: _upsert_proposal}
+            if action == "retract" and kind in (DESIGNATION, NOTE):
                 _retract(origin, record, result)
-            elif action == "upsert" and kind == DESIGNATION:
-                _upsert(origin, record, directory, result)
-            elif action == "upsert":
-                _upsert_note(origin, record, directory, result)
+            elif action == "upsert" and kind in upserts:
+                upserts[kind](origin, record, directory, result)
             else:
-                raise RecordNotApplicable(f"unknown action {action!r}")
+                raise RecordNotApplicable(f"unknown record: {kind!r} {action!r}")
     except (RecordNotApplicable, KeyError, TypeError, ValueError) as error:
         message = str(error) if isinstance(error, RecordNotApplicable) else f"malformed: {error!r}"
         # Kept with the owner's directory entry, so that a retry has what the batch had.
@@ -294,6 +292,62 @@ def _upsert_note(
     note.save()
     _set_note_audience(note, record["audience"])
     result.applied += 1
+
+
+def _upsert_proposal(
+    origin: Node, record: dict[str, Any], directory: dict[str, Any], result: ApplyResult
+) -> None:
+    """The content from the proposer's node; the decision from the designation owner's."""
+    designation = (
+        Designation.objects.select_related("owner__home_node")
+        .filter(pk=record["designation"])
+        .first()
+    )
+    if designation is None:
+        raise RecordNotApplicable(f"the designation {record['designation']} is not here")
+    proposer = Agency.objects.select_related("home_node").filter(code=record["proposer"]).first()
+    if proposer is None:
+        raise RecordNotApplicable(f"the proposing agency {record['proposer']!r} is not known here")
+    existing = AmendmentProposal.objects.select_for_update().filter(pk=record["id"]).first()
+    version = int(record["version"])
+    if existing is not None and existing.version >= version:
+        result.unchanged += 1
+        return
+    if origin.pk == proposer.home_node_id and designation.owner.home_node.is_local:
+        # To the owner's node: the proposal as written (its decision is made here).
+        data = record["data"]
+        if existing is None:
+            AmendmentProposal.objects.create(
+                pk=record["id"],
+                designation=designation,
+                proposer=proposer,
+                proposed_by_name=data["proposed_by_name"],
+                kind=data["kind"],
+                changes=data["changes"],
+                reason=data["reason"],
+                based_on_version=data["based_on_version"],
+            )
+            result.applied += 1
+        else:
+            result.unchanged += 1
+        return
+    if origin.pk == designation.owner.home_node_id and proposer.home_node.is_local:
+        # Back to the proposer's node: the owner's decision.
+        if existing is None:
+            raise RecordNotApplicable("a decision on a proposal this node does not hold")
+        decision = record["decision"]
+        existing.status = decision["status"]
+        existing.decision_reason = decision["reason"]
+        existing.decided_by_name = decision["decided_by_name"]
+        existing.decided_at = decision["decided_at"]
+        existing.resulting_version = decision["resulting_version"]
+        existing.version = version
+        existing.save()
+        result.applied += 1
+        return
+    raise RecordNotApplicable(
+        f"{origin.node_id} is neither the proposer's node nor the designation owner's"
+    )
 
 
 def _set_note_audience(note: IntelligenceNote, audience: dict[str, str]) -> None:

@@ -14,13 +14,18 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency, Node, SharingGroup
 from agencies.services import node_ensure_local
 from designations.data import designation_data
-from designations.models import Designation, DesignationGroupObjectPermission, IntelligenceNote
+from designations.models import (
+    AmendmentProposal,
+    Designation,
+    DesignationGroupObjectPermission,
+    IntelligenceNote,
+)
 from sharing import access
 from sharing.access import Level
 from sharing.models import ChangeLogEntry, SyncOffer
@@ -28,6 +33,7 @@ from sharing.node_keys import NodeKeys, load_node_keys, verify_signature
 
 DESIGNATION = "designation"
 NOTE = "note"
+PROPOSAL = "proposal"
 SHARING_GROUP = "sharing_group"
 FEED_VERSION = 1
 MAX_BATCH = 500
@@ -73,6 +79,8 @@ def affects(partner: Node, object_type: str, object_id: str) -> bool:
     shown it before (and must now be told to drop it)."""
     if object_type == SHARING_GROUP:
         return True  # membership changes can widen or narrow any partner's view
+    if object_type == PROPOSAL:
+        return _servable_proposals(partner).filter(pk=object_id).exists()
     if object_type == NOTE:
         visible = _servable_notes(partner).filter(pk=object_id).exists()
     elif object_type == DESIGNATION:
@@ -127,6 +135,7 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
     # travel in later steps of the protocol; the cursor passes them all the same.
     last_seq = {e.object_id: e.seq for e in entries if e.object_type == DESIGNATION}
     note_seq = {e.object_id: e.seq for e in entries if e.object_type == NOTE}
+    proposal_seq = {e.object_id: e.seq for e in entries if e.object_type == PROPOSAL}
     for entry in entries:
         if entry.object_type == SHARING_GROUP:
             # A member joined or left: every designation shared with the group is news for
@@ -136,7 +145,10 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
                 last_seq[object_id] = max(last_seq.get(object_id, 0), entry.seq)
     records, owners = _records(partner, last_seq)
     note_records, note_owners = _note_records(partner, note_seq)
-    records = sorted(records + note_records, key=lambda record: record["seq"])
+    records = sorted(
+        records + note_records + _proposal_records(partner, proposal_seq),
+        key=lambda record: record["seq"],
+    )
     owners |= note_owners
     until = entries[-1].seq if entries else after
     head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
@@ -282,6 +294,45 @@ def _note_records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], 
             records.append({"seq": seq, "type": NOTE, "id": str(object_id), "action": "retract"})
             offered[object_id].delete()
     return records, {n.owner for n in visible.values()}
+
+
+def _servable_proposals(partner: Node) -> QuerySet[AmendmentProposal]:
+    """A proposal goes between two nodes only: from the proposer's to the designation owner's
+    (the content), and back (the decision)."""
+    return AmendmentProposal.objects.filter(
+        Q(proposer__home_node__is_local=True, designation__owner__home_node=partner)
+        | Q(designation__owner__home_node__is_local=True, proposer__home_node=partner)
+    )
+
+
+def _proposal_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
+    proposals = _servable_proposals(partner).filter(pk__in=list(last_seq))
+    return [
+        {
+            "seq": last_seq[p.pk],
+            "type": PROPOSAL,
+            "id": str(p.pk),
+            "action": "upsert",
+            "version": p.version,
+            "designation": str(p.designation_id),
+            "proposer": p.proposer.code,
+            "data": {
+                "kind": p.kind,
+                "changes": p.changes,
+                "reason": p.reason,
+                "proposed_by_name": p.proposed_by_name,
+                "based_on_version": p.based_on_version,
+            },
+            "decision": {
+                "status": p.status,
+                "reason": p.decision_reason,
+                "decided_by_name": p.decided_by_name,
+                "decided_at": p.decided_at.isoformat() if p.decided_at else None,
+                "resulting_version": p.resulting_version,
+            },
+        }
+        for p in proposals.select_related("proposer")
+    ]
 
 
 def _servable_notes(partner: Node) -> QuerySet[IntelligenceNote]:

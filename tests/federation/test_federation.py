@@ -243,6 +243,57 @@ def test_a_note_written_on_eu_reaches_the_owner_on_un(nodes) -> None:
     assert uk.api("GET", f"notes/{private.body['id']}").status == 404
 
 
+def test_a_proposal_from_eu_is_accepted_on_un_and_eu_sees_the_new_version(nodes) -> None:
+    un, eu = nodes["un"], nodes["eu"]
+    created = un.api(
+        "POST",
+        "designations",
+        {"regime": "R1", "name": "Proposed Upon", "subject_kind": "person", "marking": "AMBER"},
+    )
+    designation = created.body["id"]
+    un.api("POST", f"designations/{designation}/grants", {"grantee": "agency:B", "level": "view"})
+    wait_for(
+        lambda: eu.api("GET", f"designations/{designation}").status == 200,
+        timeout=PROPAGATION,
+        what="the designation on the EU node",
+    )
+    proposed = eu.api(
+        "POST",
+        f"designations/{designation}/proposals",
+        {
+            "kind": "amend",
+            "changes": {"reasons": "Directs Northern Star Maritime."},
+            "reason": "EU investigation, case 2026/114.",
+        },
+    )
+    assert proposed.status == 201, proposed.body
+    proposal = proposed.body["id"]
+    wait_for(
+        lambda: un.api("GET", f"proposals/{proposal}").status == 200,
+        timeout=PROPAGATION,
+        what="the proposal on the UN node",
+    )
+    decided = un.api(
+        "POST", f"proposals/{proposal}/decision", {"decision": "accept", "reason": "Verified."}
+    )
+    assert decided.status == 200, decided.body
+    new_version = decided.body["resulting_version"]
+
+    wait_for(
+        lambda: eu.api("GET", f"proposals/{proposal}").body.get("status") == "accepted",
+        timeout=PROPAGATION,
+        what="the decision on the EU node",
+    )
+    wait_for(
+        lambda: eu.api("GET", f"designations/{designation}").body.get("version") == new_version,
+        timeout=PROPAGATION,
+        what="the new version on the EU node",
+    )
+    replica = eu.api("GET", f"designations/{designation}").body
+    assert replica["reasons"] == "Directs Northern Star Maritime."
+    assert nodes["uk"].api("GET", f"proposals/{proposal}").status == 404
+
+
 def drift(node: LiveNode, origin: LiveNode) -> int:
     """Reconcile `node` with `origin` now; the drift it found (0: digests were equal)."""
     deadline = time.monotonic() + PROPAGATION

@@ -544,6 +544,59 @@ def probe_api_exports(world: World, username: str, client: Client) -> None:
     assert sorted(subjects) == sorted(visible_names(world, username)), username
 
 
+def probe_api_proposals(world: World, username: str, client: Client) -> None:
+    """Between the proposer (B) and the owner (A) only; decided by A's publishers."""
+    from designations.models import AmendmentProposal
+    from designations.proposals import proposal_create
+
+    spec = next(s for s in world.specs if s.designation.name == "AMBER shared with agency:B")
+    proposal = proposal_create(
+        actor=world.users["b_liaison"],
+        designation=spec.designation,
+        kind="dispute",
+        changes={"fields": ["name"]},
+        reason="probe",
+    )
+    try:
+        listed = client.get(reverse("api:proposal-list"))
+        detail = client.get(reverse("api:proposal-detail", args=[proposal.pk]))
+        decided = client.post(
+            reverse("api:proposal-decision", args=[proposal.pk]),
+            {"decision": "reject", "reason": "probe"},
+            content_type="application/json",
+        )
+        proposed = client.post(
+            reverse("api:designation-proposals", args=[spec.designation.pk]),
+            {"kind": "nope", "changes": {}, "reason": "x"},
+            content_type="application/json",
+        )
+        user = world.users[username]
+        if anonymous(world, username):
+            assert {r.status_code for r in (listed, detail, decided, proposed)} == {401}
+            return
+        party = user.is_superuser or (user.agency and user.agency.code in {"A", "B"})
+        party = party and (user.is_superuser or expected_to_see(world, username, spec))
+        ids = {row["id"] for row in listed.json()["results"]}
+        assert (str(proposal.pk) in ids) == bool(party), username
+        assert detail.status_code == (200 if party else 404), username
+        owner_publisher = (
+            getattr(user, "agency", None) is not None
+            and user.agency.code == "A"
+            and user.may_publish
+        )
+        if lacks_scope(world, username, "write"):
+            assert decided.status_code == 403 and proposed.status_code == 403
+        elif not party:
+            assert decided.status_code == 404, username
+        else:
+            assert decided.status_code == (200 if owner_publisher else 403), username
+        if not lacks_scope(world, username, "write"):
+            sees = expected_to_see(world, username, spec) or user.is_superuser
+            assert proposed.status_code == (400 if sees else 404), username
+    finally:
+        AmendmentProposal.objects.filter(pk=proposal.pk).delete()
+
+
 def probe_sync_status(world: World, username: str, client: Client) -> None:
     user = world.users[username]
     response = client.get(reverse("sync-status"))
@@ -648,6 +701,10 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:designation-bulk": probe_api_bulk,
     "api:export-csv": probe_api_exports,
     "sync-feed": probe_sync_feed,
+    "api:proposal-list": probe_api_proposals,
+    "api:proposal-detail": lambda world, username, client: None,  # in probe_api_proposals
+    "api:proposal-decision": lambda world, username, client: None,  # in probe_api_proposals
+    "api:designation-proposals": lambda world, username, client: None,  # in probe_api_proposals
     "sync-status": probe_sync_status,
     "sync-notify": lambda world, username, client: None,  # in probe_sync_feed
     "sync-manifest": lambda world, username, client: None,  # in probe_sync_feed

@@ -231,3 +231,57 @@ def test_a_note_about_a_designation_not_here_is_held_until_it_arrives(eu) -> Non
     assert access.notes_for(people["bea"]).filter(pk=NOTE_ID).exists()
     assert not access.notes_for(people["cai"]).filter(pk=NOTE_ID).exists()
     assert not SyncHeld.objects.exists()
+
+
+def test_a_decision_comes_from_the_owners_node_and_nobody_else(eu) -> None:
+    from designations.models import AmendmentProposal
+    from designations.proposals import proposal_create
+
+    partner, keys, people = eu
+    batch_apply(origin=partner, batch=batch(partner, keys, [record()]))
+    proposal = proposal_create(
+        actor=people["bea"],
+        designation=Designation.objects.get(pk=SUBJECT),
+        kind="dispute",
+        changes={"fields": ["name"]},
+        reason="Another spelling in our records.",
+    )
+    decision = {
+        "seq": 20,
+        "type": "proposal",
+        "id": str(proposal.pk),
+        "action": "upsert",
+        "version": 2,
+        "designation": SUBJECT,
+        "proposer": "B",
+        "data": {},
+        "decision": {
+            "status": "rejected",
+            "reason": "The court record spells it so.",
+            "decided_by_name": "unsc.publisher",
+            "decided_at": "2026-11-27T10:00:00+00:00",
+            "resulting_version": None,
+        },
+    }
+    result = batch_apply(origin=partner, batch=batch(partner, keys, [decision]))
+    assert result.applied == 1
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.decision_reason) == (
+        "rejected",
+        decision["decision"]["reason"],
+    )
+
+    # A node that is neither the proposer's nor the owner's cannot decide.
+    stranger_keys = generate_node_keys()
+    stranger = Node.objects.create(
+        node_id="xx",
+        name="Stranger",
+        base_url="http://127.0.0.1:9",
+        signing_public_key=stranger_keys.signing_public,
+        exchange_public_key=stranger_keys.exchange_public,
+    )
+    forged = {**decision, "version": 3, "decision": {**decision["decision"], "status": "accepted"}}
+    stranger_batch = batch(stranger, stranger_keys, [forged], origin="xx")
+    held = batch_apply(origin=stranger, batch=stranger_batch)
+    assert len(held.held) == 1 and "neither" in held.held[0]
+    assert AmendmentProposal.objects.get().status == "rejected"
