@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError as DatabaseIntegrityError
 from django.db import transaction
+from django.utils import timezone
 
 from agencies.models import User
 from designations.models import Attachment, Designation, IntelligenceNote, KeySlot
@@ -121,19 +122,29 @@ class OpenedAttachment:
 
     attachment: Attachment
     segments: Iterator[bytes]
+    # Also check the plaintext SHA-256 before the last chunk is released (files received from
+    # a partner node, whose encryption this node did not do, on their first download).
+    check_sha256: bool = False
 
     def __iter__(self) -> Iterator[bytes]:
         size = 0
         pending: bytes | None = None
+        digest = hashlib.sha256() if self.check_sha256 else None
         for chunk in self.segments:
             if pending is not None:
                 yield pending
             size += len(chunk)
+            if digest is not None:
+                digest.update(chunk)
             pending = chunk
         if size != self.attachment.size:
             raise IntegrityError(
                 f"the file holds {size} bytes, the record says {self.attachment.size}"
             )
+        if digest is not None and digest.hexdigest() != self.attachment.sha256:
+            raise IntegrityError("the plaintext SHA-256 differs from the record")
+        if digest is not None:
+            Attachment.objects.filter(pk=self.attachment.pk).update(verified_at=timezone.now())
         if pending:
             yield pending
 
@@ -161,7 +172,8 @@ def attachment_open(attachment: Attachment, keyring: Keyring | None = None) -> O
         finally:
             stream.close()
 
-    return OpenedAttachment(attachment, all_segments())
+    unverified = attachment.verified_at is None and not attachment.owner.home_node.is_local
+    return OpenedAttachment(attachment, all_segments(), check_sha256=unverified)
 
 
 def attachment_verify(attachment: Attachment, keyring: Keyring | None = None) -> None:

@@ -419,6 +419,8 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(help_text="Plaintext bytes")
     sha256 = models.CharField(max_length=64, help_text="Plaintext SHA-256, for evidence")
     stored_name = models.CharField(max_length=100, unique=True, help_text="Random, not the name")
+    # A file received from a partner node is checked against its SHA-256 on first download.
+    verified_at = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )

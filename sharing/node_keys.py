@@ -244,3 +244,55 @@ def _replica_agency(node: Node, entry: dict[str, str]) -> None:
     else:
         agency.name, agency.jurisdiction = entry["name"], entry.get("jurisdiction", "")
         agency.save(update_fields=["name", "jurisdiction"])
+
+
+def _node_wrap_key(shared: bytes, *, recipient: str, attachment_id: str, version: int) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    info = f"sx-node-keywrap|{recipient}|{attachment_id}|{version}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
+
+
+def wrap_for_node(node: Node, data_key: bytes, *, attachment_id: str, version: int) -> str:
+    """An attachment's data key for a partner node: X25519 with a fresh ephemeral key, HKDF,
+    AES-GCM; bound to the recipient, the attachment and its version. Only that node's X25519
+    private key opens it; the file itself is never decrypted on the way."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    ephemeral = X25519PrivateKey.generate()
+    kek = _node_wrap_key(
+        ephemeral.exchange(exchange_public_key(node)),
+        recipient=node.node_id,
+        attachment_id=attachment_id,
+        version=version,
+    )
+    nonce = os.urandom(12)
+    sealed = AESGCM(kek).encrypt(nonce, data_key, f"{attachment_id}|{version}".encode())
+    return b64(ephemeral.public_key().public_bytes(RAW, RAW_PUBLIC) + nonce + sealed)
+
+
+def unwrap_from_node(wrapped: str, *, attachment_id: str, version: int) -> bytes:
+    """This node's side of wrap_for_node; NodeKeyError if it does not open."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from agencies.services import node_ensure_local
+
+    try:
+        raw = base64.b64decode(wrapped, validate=True)
+    except (binascii.Error, ValueError):
+        raise NodeKeyError("the wrapped key is not base64") from None
+    if len(raw) < 32 + 12 + 16:
+        raise NodeKeyError("the wrapped key is too short")
+    peer = X25519PublicKey.from_public_bytes(raw[:32])
+    kek = _node_wrap_key(
+        load_node_keys().exchange.exchange(peer),
+        recipient=node_ensure_local().node_id,
+        attachment_id=attachment_id,
+        version=version,
+    )
+    try:
+        return AESGCM(kek).decrypt(raw[32:44], raw[44:], f"{attachment_id}|{version}".encode())
+    except InvalidTag:
+        raise NodeKeyError("the wrapped key does not open with this node's key") from None

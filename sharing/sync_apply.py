@@ -11,29 +11,46 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from agencies.models import Agency, Node
 from agencies.services import node_ensure_local
+from designations.attachments import attachment_open
 from designations.data import apply_scalars, designation_data
 from designations.models import (
     AmendmentProposal,
+    Attachment,
     Designation,
     DesignationGroupObjectPermission,
     DesignationVersion,
     IntelligenceNote,
+    KeySlot,
     NoteGroupObjectPermission,
     Regime,
 )
 from designations.services import replace_children
 from sharing.access import DESIGNATIONS, NOTES, Level
 from sharing.audit import audit_record
+from sharing.crypto import IntegrityError, KeyUnavailable, wrap_key
+from sharing.keyring import load_keyring
 from sharing.models import AuditAction, SyncConflict, SyncHeld
-from sharing.sync_feed import DESIGNATION, FEED_VERSION, NOTE, PROPOSAL, batch_verify
+from sharing.node_keys import NodeKeyError, unwrap_from_node
+from sharing.sync_feed import (
+    ATTACHMENT,
+    DESIGNATION,
+    FEED_VERSION,
+    NOTE,
+    PROPOSAL,
+    batch_verify,
+)
+from sharing.sync_http import PartnerUnavailable, partner_fetch
+from sharing.uploads import attachment_storage, make_durable
 
 
 class BatchRejected(Exception):
@@ -94,8 +111,13 @@ def record_apply(
     try:
         with transaction.atomic():
             kind, action = record.get("type"), record.get("action")
-            upserts = {DESIGNATION: _upsert, NOTE: _upsert_note, PROPOSAL: _upsert_proposal}
-            if action == "retract" and kind in (DESIGNATION, NOTE):
+            upserts = {
+                DESIGNATION: _upsert,
+                NOTE: _upsert_note,
+                PROPOSAL: _upsert_proposal,
+                ATTACHMENT: _upsert_attachment,
+            }
+            if action == "retract" and kind in (DESIGNATION, NOTE, ATTACHMENT):
                 _retract(origin, record, result)
             elif action == "upsert" and kind in upserts:
                 upserts[kind](origin, record, directory, result)
@@ -253,15 +275,99 @@ def _set_grants(guarded, rows_model, obj, audience: dict[str, str]) -> None:  # 
 
 
 def _retract(origin: Node, record: dict[str, Any], result: ApplyResult) -> None:
-    model = Designation if record["type"] == DESIGNATION else IntelligenceNote
+    model = {DESIGNATION: Designation, NOTE: IntelligenceNote, ATTACHMENT: Attachment}[
+        record["type"]
+    ]
     obj = model.objects.filter(pk=record["id"]).select_related("owner").first()
     if obj is None:
         result.unchanged += 1
         return
     if obj.owner.home_node_id != origin.pk:
         raise RecordNotApplicable(f"only the owner's home node may retract its {record['type']}")
+    # The stored files of what goes (the object's own, or its parent's) go with it, once the
+    # deletion is committed.
+    files = list(
+        Attachment.objects.filter(
+            Q(pk=obj.pk)
+            | Q(designation_id=obj.pk)
+            | Q(note_id=obj.pk)
+            | Q(note__designation_id=obj.pk)
+        ).values_list("stored_name", flat=True)
+    )
     obj.delete()
+    transaction.on_commit(lambda: [attachment_storage().delete(name) for name in files])
     result.retracted += 1
+
+
+def _upsert_attachment(
+    origin: Node, record: dict[str, Any], directory: dict[str, Any], result: ApplyResult
+) -> None:
+    """Fetch the ciphertext from the origin as it is, open the data key wrapped for this node
+    and wrap it under this node's own KEK; the file is checked (header and first segment now,
+    its SHA-256 on first download) but never decrypted in transit."""
+    owner = _owner(origin, record["owner"], directory, record.get("owner_agency"))
+    version = int(record["version"])
+    existing = Attachment.objects.filter(pk=record["id"]).first()
+    if existing is not None:
+        if existing.owner_id != owner.pk:
+            raise RecordNotApplicable("the attachment belongs to another agency here")
+        result.unchanged += 1  # files do not change: a new file is a new attachment
+        return
+    parent_model = Designation if record["parent"]["type"] == DESIGNATION else IntelligenceNote
+    parent = parent_model.objects.filter(pk=record["parent"]["id"]).first()
+    if parent is None:
+        raise RecordNotApplicable(f"the {record['parent']['type']} it is attached to is not here")
+    try:
+        data_key = unwrap_from_node(
+            record["wrapped_key"], attachment_id=record["id"], version=version
+        )
+    except NodeKeyError as error:
+        raise RecordNotApplicable(f"the data key does not open: {error}") from None
+    stored_name = secrets.token_hex(16)
+    storage = attachment_storage()
+    try:
+        with storage.open(stored_name, "wb") as sink:
+            for chunk in partner_fetch(origin, f"/sync/v1/attachments/{record['id']}/content"):
+                sink.write(chunk)
+            make_durable(sink)
+        keyring = load_keyring()
+        data = record["data"]
+        attachment = Attachment.objects.create(
+            id=record["id"],
+            designation=parent if parent_model is Designation else None,
+            note=parent if parent_model is IntelligenceNote else None,
+            owner=owner,
+            version=version,
+            original_name=data["original_name"],
+            content_type=data["content_type"],
+            size=int(data["size"]),
+            sha256=data["sha256"],
+            stored_name=stored_name,
+        )
+        KeySlot.objects.create(
+            attachment=attachment,
+            kek_id=keyring.primary,
+            wrapped_key=wrap_key(
+                keyring.key(keyring.primary),
+                data_key,
+                kek_id=keyring.primary,
+                attachment_id=attachment.pk,
+                version=version,
+            ),
+        )
+        # The key, the header and the first segment must agree before it is recorded.
+        opened = attachment_open(attachment)
+        opened.segments.close()  # type: ignore[attr-defined]
+    except PartnerUnavailable as error:
+        storage.delete(stored_name)
+        raise RecordNotApplicable(f"the file could not be fetched: {error}") from None
+    except (IntegrityError, KeyUnavailable) as error:
+        storage.delete(stored_name)
+        raise RecordNotApplicable(f"the file does not open with its key: {error}") from None
+    except BaseException:
+        storage.delete(stored_name)
+        raise
+    result.applied += 1
 
 
 def _upsert_note(

@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +23,9 @@ from django.utils import timezone
 
 from agencies.models import Node
 from sharing.models import PartnerSync, SyncHeld
-from sharing.node_auth import signed_headers
 from sharing.sync_apply import ApplyResult, BatchRejected, batch_apply, record_apply
 from sharing.sync_feed import DESIGNATION, batch_verify
+from sharing.sync_http import PartnerUnavailable, partner_request
 from sharing.sync_manifest import digests, held_lines
 
 logger = logging.getLogger("sharing.sync")
@@ -36,29 +34,6 @@ logger = logging.getLogger("sharing.sync")
 def _lease() -> dt.timedelta:
     # Renewed with every batch; a worker killed mid-run holds it at most this long.
     return dt.timedelta(seconds=settings.SYNC_LEASE_SECONDS)
-
-
-class PartnerUnavailable(Exception):
-    """The partner did not answer, or answered with an error; the run is retried later."""
-
-
-def partner_request(partner: Node, method: str, path: str, body: bytes = b"") -> dict[str, Any]:
-    """A signed request to `partner`; its JSON answer."""
-    headers = signed_headers(method=method, path=path, body=body, recipient=partner)
-    headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(  # noqa: S310 (the partner's registered http(s) URL)
-        partner.base_url.rstrip("/") + path, data=body or None, headers=headers, method=method
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=settings.SYNC_HTTP_TIMEOUT) as response:  # noqa: S310
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        detail = error.read(2000).decode("utf-8", "replace")
-        raise PartnerUnavailable(f"{partner.node_id} answered {error.code}: {detail}") from error
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-        raise PartnerUnavailable(f"{partner.node_id} is unreachable: {error}") from error
-    except json.JSONDecodeError as error:
-        raise PartnerUnavailable(f"{partner.node_id} answered something not JSON") from error
 
 
 @dataclass

@@ -22,6 +22,7 @@ from agencies.services import node_ensure_local
 from designations.data import designation_data
 from designations.models import (
     AmendmentProposal,
+    Attachment,
     Designation,
     DesignationGroupObjectPermission,
     IntelligenceNote,
@@ -29,11 +30,12 @@ from designations.models import (
 from sharing import access
 from sharing.access import Level
 from sharing.models import ChangeLogEntry, SyncOffer
-from sharing.node_keys import NodeKeys, load_node_keys, verify_signature
+from sharing.node_keys import NodeKeys, load_node_keys, verify_signature, wrap_for_node
 
 DESIGNATION = "designation"
 NOTE = "note"
 PROPOSAL = "proposal"
+ATTACHMENT = "attachment"
 SHARING_GROUP = "sharing_group"
 FEED_VERSION = 1
 MAX_BATCH = 500
@@ -136,6 +138,7 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
     last_seq = {e.object_id: e.seq for e in entries if e.object_type == DESIGNATION}
     note_seq = {e.object_id: e.seq for e in entries if e.object_type == NOTE}
     proposal_seq = {e.object_id: e.seq for e in entries if e.object_type == PROPOSAL}
+    attachment_seq = {e.object_id: e.seq for e in entries if e.object_type == ATTACHMENT}
     for entry in entries:
         if entry.object_type == SHARING_GROUP:
             # A member joined or left: every designation shared with the group is news for
@@ -145,8 +148,15 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
                 last_seq[object_id] = max(last_seq.get(object_id, 0), entry.seq)
     records, owners = _records(partner, last_seq)
     note_records, note_owners = _note_records(partner, note_seq)
+    # A parent's change can open (or close) its files to the partner: they go with it.
+    for parent_seq in (last_seq, note_seq):
+        for pk, seq in _attachments_of(parent_seq).items():
+            attachment_seq[pk] = max(attachment_seq.get(pk, 0), seq)
     records = sorted(
-        records + note_records + _proposal_records(partner, proposal_seq),
+        records
+        + note_records
+        + _proposal_records(partner, proposal_seq)
+        + _attachment_records(partner, attachment_seq),
         key=lambda record: record["seq"],
     )
     owners |= note_owners
@@ -333,6 +343,77 @@ def _proposal_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
         }
         for p in proposals.select_related("proposer")
     ]
+
+
+def _attachments_of(parent_seq: dict[Any, int]) -> dict[Any, int]:
+    rows = Attachment.objects.filter(
+        Q(designation_id__in=list(parent_seq)) | Q(note_id__in=list(parent_seq))
+    ).values_list("pk", "designation_id", "note_id")
+    return {pk: parent_seq[designation or note] for pk, designation, note in rows}
+
+
+def servable_attachments(partner: Node) -> QuerySet[Attachment]:
+    """Files the partner's agencies may download, on objects this node owns."""
+    return access.attachments_for(partner, Level.DOWNLOAD).filter(owner__home_node__is_local=True)
+
+
+def _attachment_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
+    """Metadata and the data key wrapped for the partner's X25519 key; the partner fetches the
+    ciphertext itself (GET /sync/v1/attachments/<id>/content) and never sees a plaintext."""
+    from designations.attachments import data_key_of
+
+    ids = list(last_seq)
+    visible = {a.pk: a for a in servable_attachments(partner).filter(pk__in=ids)}
+    offered = {
+        offer.object_id: offer
+        for offer in SyncOffer.objects.filter(
+            partner=partner, object_type=ATTACHMENT, object_id__in=ids
+        )
+    }
+    records = []
+    for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
+        attachment = visible.get(object_id)
+        if attachment is not None:
+            parent = (
+                {"type": DESIGNATION, "id": str(attachment.designation_id)}
+                if attachment.designation_id
+                else {"type": NOTE, "id": str(attachment.note_id)}
+            )
+            records.append(
+                {
+                    "seq": seq,
+                    "type": ATTACHMENT,
+                    "id": str(attachment.pk),
+                    "action": "upsert",
+                    "version": attachment.version,
+                    "owner": attachment.owner.code,
+                    "parent": parent,
+                    "data": {
+                        "original_name": attachment.original_name,
+                        "content_type": attachment.content_type,
+                        "size": attachment.size,
+                        "sha256": attachment.sha256,
+                    },
+                    "wrapped_key": wrap_for_node(
+                        partner,
+                        data_key_of(attachment),
+                        attachment_id=str(attachment.pk),
+                        version=attachment.version,
+                    ),
+                }
+            )
+            SyncOffer.objects.update_or_create(
+                partner=partner,
+                object_type=ATTACHMENT,
+                object_id=object_id,
+                defaults={"version": attachment.version},
+            )
+        elif object_id in offered:
+            records.append(
+                {"seq": seq, "type": ATTACHMENT, "id": str(object_id), "action": "retract"}
+            )
+            offered[object_id].delete()
+    return records
 
 
 def _servable_notes(partner: Node) -> QuerySet[IntelligenceNote]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from django.http import HttpRequest, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -16,8 +16,15 @@ from agencies.services import node_ensure_local
 from sharing.audit import audit_record
 from sharing.models import AuditAction
 from sharing.node_auth import NodeAuthError, SignedRequest, node_authenticate
-from sharing.sync_feed import MAX_BATCH, batch_sign, feed_batch, objects_batch
+from sharing.sync_feed import (
+    MAX_BATCH,
+    batch_sign,
+    feed_batch,
+    objects_batch,
+    servable_attachments,
+)
 from sharing.sync_manifest import BUCKETS, digests, served_lines
+from sharing.uploads import attachment_storage
 
 MAX_OBJECTS = 200
 
@@ -129,3 +136,31 @@ def objects(request: HttpRequest) -> JsonResponse:
         detail={"objects": "served", "partner": partner.node_id, "records": len(batch["records"])},
     )
     return JsonResponse(batch)
+
+
+@csrf_exempt  # a signed node request, not a browser form
+@require_GET
+def attachment_content(request: HttpRequest, attachment_id: uuid.UUID) -> HttpResponse:
+    """GET /sync/v1/attachments/<id>/content: the stored ciphertext as it is (never decrypted
+    here), for a partner whose agencies may download the file."""
+    partner = _partner(request)
+    if isinstance(partner, JsonResponse):
+        return partner
+    attachment = servable_attachments(partner).filter(pk=attachment_id).first()
+    if attachment is None:
+        audit_record(
+            AuditAction.DENIED,
+            actor_name=f"node:{partner.node_id}",
+            detail={"path": request.path, "sync": "attachment not servable"},
+        )
+        return _problem(404, "Not Found", "No such attachment for you.")
+    audit_record(
+        AuditAction.SYNC,
+        obj=attachment,
+        actor_name=f"node:{partner.node_id}",
+        detail={"attachment": "ciphertext served", "partner": partner.node_id},
+    )
+    return FileResponse(
+        attachment_storage().open(attachment.stored_name, "rb"),
+        content_type="application/octet-stream",
+    )

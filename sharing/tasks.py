@@ -9,8 +9,9 @@ from agencies.models import Node
 from sharing.changelog import ALL_OBJECTS
 from sharing.models import PartnerSync
 from sharing.sync_apply import BatchRejected
-from sharing.sync_client import PartnerUnavailable, partner_request, sync_pull, sync_reconcile
+from sharing.sync_client import sync_pull, sync_reconcile
 from sharing.sync_feed import affects, partners
+from sharing.sync_http import PartnerUnavailable, partner_request
 
 
 @shared_task(ignore_result=True)

@@ -35,6 +35,11 @@ urlpatterns = [
     path("sync/v1/notify", sync_views.notify, name="sync-notify"),
     path("sync/v1/manifest", sync_views.manifest, name="sync-manifest"),
     path("sync/v1/objects", sync_views.objects, name="sync-objects"),
+    path(
+        "sync/v1/attachments/<uuid:attachment_id>/content",
+        sync_views.attachment_content,
+        name="sync-attachment-content",
+    ),
     path("admin/", admin.site.urls),
 ]
 

@@ -180,9 +180,12 @@ class LiveNode:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
-    def api(self, method: str, path: str, body: Any = None, **headers: str) -> Response:
-        """A call to this node's REST API as its agency's API client."""
-        data = json.dumps(body).encode() if body is not None else None
+    def api(
+        self, method: str, path: str, body: Any = None, raw: bytes | None = None, **headers: str
+    ) -> Response:
+        """A call to this node's REST API as its agency's API client (JSON, or `raw` bytes
+        with the caller's Content-Type; a binary answer comes back as bytes)."""
+        data = raw if raw is not None else json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(  # noqa: S310 - loopback
             f"{self.base_url}/api/v1/{path}",
             data=data,
@@ -200,8 +203,8 @@ class LiveNode:
                     response.status, json.loads(raw) if raw else None, dict(response.headers)
                 )
         except urllib.error.HTTPError as error:
-            raw = error.read()
-            return Response(error.code, json.loads(raw) if raw else None, dict(error.headers))
+            answer = error.read()
+            return Response(error.code, json.loads(answer) if answer else None, dict(error.headers))
 
     def logs(self) -> str:
         return "\n".join(

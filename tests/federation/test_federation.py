@@ -294,6 +294,55 @@ def test_a_proposal_from_eu_is_accepted_on_un_and_eu_sees_the_new_version(nodes)
     assert nodes["uk"].api("GET", f"proposals/{proposal}").status == 404
 
 
+def test_an_attachment_opens_on_eu_with_the_right_bytes(nodes) -> None:
+    import os
+
+    un, eu, uk = nodes["un"], nodes["eu"], nodes["uk"]
+    created = un.api(
+        "POST",
+        "designations",
+        {"regime": "R1", "name": "With Evidence", "subject_kind": "person", "marking": "AMBER"},
+    )
+    designation = created.body["id"]
+    content = os.urandom(300_000)  # several segments
+    uploaded = un.api(
+        "POST",
+        f"designations/{designation}/attachments",
+        raw=content,
+        **{
+            "Content-Type": "application/pdf",
+            "Content-Disposition": 'attachment; filename="evidence.pdf"',
+        },
+    )
+    assert uploaded.status == 201, uploaded.body
+    attachment = uploaded.body["id"]
+    shared = un.api(
+        "POST", f"designations/{designation}/grants", {"grantee": "agency:B", "level": "download"}
+    )
+    assert shared.status == 201, shared.body
+
+    wait_for(
+        lambda: eu.api("GET", f"attachments/{attachment}").status == 200,
+        timeout=PROPAGATION,
+        what="the attachment on the EU node",
+    )
+    metadata = eu.api("GET", f"attachments/{attachment}").body
+    assert (metadata["original_name"], metadata["size"]) == ("evidence.pdf", len(content))
+    downloaded = eu.api("GET", f"attachments/{attachment}/content")
+    assert downloaded.status == 200 and downloaded.body == content
+    wait_for(lambda: caught_up(uk, un), timeout=PROPAGATION, what="the UK node's pull")
+    assert uk.api("GET", f"attachments/{attachment}").status == 404
+
+    # Download level withdrawn (view stays): the file leaves the EU node, the record stays.
+    un.api("POST", f"designations/{designation}/grants", {"grantee": "agency:B", "level": "view"})
+    wait_for(
+        lambda: eu.api("GET", f"attachments/{attachment}").status == 404,
+        timeout=PROPAGATION,
+        what="the attachment's retraction on the EU node",
+    )
+    assert eu.api("GET", f"designations/{designation}").status == 200
+
+
 def drift(node: LiveNode, origin: LiveNode) -> int:
     """Reconcile `node` with `origin` now; the drift it found (0: digests were equal)."""
     deadline = time.monotonic() + PROPAGATION

@@ -618,6 +618,9 @@ def probe_sync_feed(world: World, username: str, client: Client) -> None:
     assert client.post(reverse("sync-notify")).status_code == 401, username
     assert client.get(reverse("sync-manifest")).status_code == 401, username
     assert client.post(reverse("sync-objects")).status_code == 401, username
+    for attachment in world.attachments.values():
+        url = reverse("sync-attachment-content", args=[attachment.pk])
+        assert client.get(url).status_code == 401, username
 
 
 def probe_audit_log(world: World, username: str, client: Client) -> None:
@@ -709,6 +712,7 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "sync-notify": lambda world, username, client: None,  # in probe_sync_feed
     "sync-manifest": lambda world, username, client: None,  # in probe_sync_feed
     "sync-objects": lambda world, username, client: None,  # in probe_sync_feed
+    "sync-attachment-content": lambda world, username, client: None,  # in probe_sync_feed
     "api:export-ftm": lambda world, username, client: None,  # in probe_api_exports
     "audit-log": probe_audit_log,
     "admin:*": probe_admin,

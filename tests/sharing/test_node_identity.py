@@ -247,3 +247,22 @@ def test_a_partners_agencies_are_known_here_and_cannot_be_taken_over(
     with pytest.raises(CommandError, match="already hosted on"):
         run("add-partner", str(path))
     assert Agency.objects.get(code="UNSC").home_node == local
+
+
+def test_a_data_key_wrapped_for_this_node_opens_here_only(local: Node, partner: Node) -> None:
+    import os as _os
+
+    from sharing.node_keys import NodeKeyError, unwrap_from_node, wrap_for_node
+
+    data_key = _os.urandom(32)
+    wrapped = wrap_for_node(local, data_key, attachment_id="a1", version=1)
+    assert unwrap_from_node(wrapped, attachment_id="a1", version=1) == data_key
+    # Bound to the attachment and version; made for another node, it does not open here.
+    with pytest.raises(NodeKeyError):
+        unwrap_from_node(wrapped, attachment_id="a2", version=1)
+    with pytest.raises(NodeKeyError):
+        unwrap_from_node(
+            wrap_for_node(partner, data_key, attachment_id="a1", version=1),
+            attachment_id="a1",
+            version=1,
+        )

@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sharing.audit import audit_context
 from sharing.sync_apply import BatchRejected
-from sharing.sync_client import PartnerUnavailable, sync_pull, sync_reconcile
+from sharing.sync_client import sync_pull, sync_reconcile
 from sharing.sync_feed import partners
+from sharing.sync_http import PartnerUnavailable
 from sharing.sync_status import sync_overview
 
 
