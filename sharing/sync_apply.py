@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -333,7 +334,7 @@ def _upsert_attachment(
         keyring = load_keyring()
         data = record["data"]
         attachment = Attachment.objects.create(
-            id=record["id"],
+            id=uuid.UUID(record["id"]),  # a UUID, as the file's header binds it
             designation=parent if parent_model is Designation else None,
             note=parent if parent_model is IntelligenceNote else None,
             owner=owner,

@@ -185,7 +185,7 @@ class LiveNode:
     ) -> Response:
         """A call to this node's REST API as its agency's API client (JSON, or `raw` bytes
         with the caller's Content-Type; a binary answer comes back as bytes)."""
-        data = raw if raw is not None else json.dumps(body).encode() if body is not None else None
+        data = json.dumps(body).encode() if body is not None else raw
         request = urllib.request.Request(  # noqa: S310 - loopback
             f"{self.base_url}/api/v1/{path}",
             data=data,
@@ -198,9 +198,11 @@ class LiveNode:
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                raw = response.read()
+                answer = response.read()
+                if answer and not response.headers.get_content_type().endswith("json"):
+                    return Response(response.status, answer, dict(response.headers))  # a file
                 return Response(
-                    response.status, json.loads(raw) if raw else None, dict(response.headers)
+                    response.status, json.loads(answer) if answer else None, dict(response.headers)
                 )
         except urllib.error.HTTPError as error:
             answer = error.read()

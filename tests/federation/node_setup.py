@@ -22,9 +22,11 @@ from agencies.api_clients import api_client_create  # noqa: E402
 from agencies.models import Role  # noqa: E402
 from agencies.services import agency_create, node_ensure_local, user_create  # noqa: E402
 from designations.models import Regime  # noqa: E402
+from sharing.keyring import keyring_add_primary  # noqa: E402
 
 
 def main(code: str) -> None:
+    keyring_add_primary()  # this node's own KEK, in its VAR_DIR
     agency = agency_create(
         code=code, name=f"Agency {code}", jurisdiction=code, home_node=node_ensure_local()
     )

@@ -329,7 +329,8 @@ def test_an_attachment_opens_on_eu_with_the_right_bytes(nodes) -> None:
     metadata = eu.api("GET", f"attachments/{attachment}").body
     assert (metadata["original_name"], metadata["size"]) == ("evidence.pdf", len(content))
     downloaded = eu.api("GET", f"attachments/{attachment}/content")
-    assert downloaded.status == 200 and downloaded.body == content
+    assert downloaded.status == 200, downloaded.headers
+    assert downloaded.body == content
     wait_for(lambda: caught_up(uk, un), timeout=PROPAGATION, what="the UK node's pull")
     assert uk.api("GET", f"attachments/{attachment}").status == 404
 
