@@ -253,8 +253,18 @@ LIST_PUBLISHER_AGENCIES = {"un": os.getenv("UN_AGENCY_CODE", "UNSC")}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # Sync events as one JSON object per line, for operators' log pipelines.
+        "json": {"()": "sharing.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console_json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "loggers": {
+        "sharing.sync": {"handlers": ["console_json"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
 }
 
@@ -278,13 +288,13 @@ STORAGES = {
     },
 }
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", str(4 * 1024**3))
-# This node's private Ed25519 (signing) and X25519 (key exchange) keys; `node init` writes it.
 # How far a partner's clock may be from ours: a signed request older (or newer) is refused.
 NODE_CLOCK_SKEW_SECONDS = envint("NODE_CLOCK_SKEW_SECONDS", "60")
 # Seconds a request to a partner node may take before the run is retried later.
 SYNC_HTTP_TIMEOUT = envint("SYNC_HTTP_TIMEOUT", "30")
 # A sync run holds its partner's lease this long, renewed per batch (one run per partner).
 SYNC_LEASE_SECONDS = envint("SYNC_LEASE_SECONDS", "120")
+# This node's private Ed25519 (signing) and X25519 (key exchange) keys; `node init` writes it.
 NODE_KEY_FILE = Path(os.getenv("NODE_KEY_FILE", VAR_DIR / f"node-{NODE_ID}.key.json"))
 ATTACHMENT_KEYRING_FILE = Path(os.getenv("ATTACHMENT_KEYRING_FILE", VAR_DIR / "keyring.json"))
 # Only the in-memory handler for ordinary uploads: Django's default would spool uploads over

@@ -87,7 +87,10 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
         PartnerSync.objects.filter(pk=state.pk).update(
             last_error=str(error), last_pull_at=timezone.now(), lease_until=None
         )
-        logger.warning("sync pull from %s failed: %s", partner.node_id, error)
+        logger.warning(
+            "sync pull failed",
+            extra={"event": "pull_failed", "partner": partner.node_id, "error": str(error)},
+        )
         raise
     except BaseException:
         PartnerSync.objects.filter(pk=state.pk).update(lease_until=None)
@@ -97,13 +100,8 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
         last_error="", last_pull_at=now, last_success_at=now, lease_until=None
     )
     logger.info(
-        "sync pull from %s: %s batches, cursor %s, %s applied, %s retracted, %s held",
-        partner.node_id,
-        result.batches,
-        result.cursor,
-        result.applied,
-        result.retracted,
-        result.held,
+        f"sync pull from {partner.node_id}: cursor {result.cursor}",
+        extra={"event": "pull", **vars(result)},
     )
     return result
 
@@ -197,10 +195,7 @@ def sync_reconcile(partner: Node) -> ReconcileResult:
         last_reconcile_at=timezone.now(), last_drift=result.drift, lease_until=None
     )
     logger.info(
-        "reconcile with %s: %s buckets differed, %s fetched, %s dropped",
-        partner.node_id,
-        result.buckets_differing,
-        result.fetched,
-        result.dropped,
+        f"reconcile with {partner.node_id}: drift {result.drift}",
+        extra={"event": "reconcile", "drift": result.drift, **vars(result)},
     )
     return result
