@@ -6,8 +6,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.urls import path, reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -64,6 +66,12 @@ class ProposalDecision(StrictSerializer):
     reason = StrictCharField(max_length=5000)
 
 
+class ProposalPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProposalSerializer(many=True)
+
+
 class ProposalCursor(CursorPagination):
     ordering = "-created_at"
     page_size = 50
@@ -72,18 +80,25 @@ class ProposalCursor(CursorPagination):
 class ProposalList(APIView):
     @extend_schema(
         operation_id="proposals_list",
-        responses={200: ProposalSerializer(many=True), **problems(400, 401, 403)},
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=ProposalStatus.values),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`"),
+        ],
+        responses={200: ProposalPageSerializer, **problems(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         """Proposals your agency made, and proposals about your agency's designations
         (filter with `status`: open, accepted, rejected)."""
         status = request.query_params.get("status", "")
-        if status and status not in ProposalStatus.values:
+        if "status" in request.query_params and status not in ProposalStatus.values:
             return problem(400, "The request is not valid.", errors={"status": ["Unknown."]})
         paginator = ProposalCursor()
-        page = paginator.paginate_queryset(
-            proposals_visible(user=request.user, status=status), request, view=self
-        )
+        try:
+            page = paginator.paginate_queryset(
+                proposals_visible(user=request.user, status=status), request, view=self
+            )
+        except NotFound:
+            return problem(400, "The request is not valid.", errors={"cursor": ["Invalid cursor."]})
         return paginator.get_paginated_response(ProposalSerializer(page, many=True).data)
 
 
