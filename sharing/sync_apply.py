@@ -72,8 +72,10 @@ class ApplyResult:
     held: list[str] = field(default_factory=list)
 
 
-def batch_apply(*, origin: Node, batch: dict[str, Any]) -> ApplyResult:
-    """Verify `batch` from `origin`, then apply its records in sequence order."""
+def batch_check(*, origin: Node, batch: dict[str, Any]) -> None:
+    """BatchRejected (audited) unless `batch` is what `origin` signed, for this node. Call it
+    outside the transaction that applies the batch, so that the audit entry of a refusal is
+    not rolled back with it."""
     local = node_ensure_local()
     if not isinstance(batch, dict) or not batch_verify(origin, batch):
         audit_record(AuditAction.DENIED, detail={"sync": "batch signature", "from": origin.node_id})
@@ -83,6 +85,11 @@ def batch_apply(*, origin: Node, batch: dict[str, Any]) -> ApplyResult:
         raise BatchRejected("the batch is addressed from or to another node")
     if batch.get("feed_version") != FEED_VERSION:
         raise BatchRejected(f"feed version {batch.get('feed_version')!r} is not supported")
+
+
+def batch_apply(*, origin: Node, batch: dict[str, Any]) -> ApplyResult:
+    """Verify `batch` from `origin`, then apply its records in sequence order."""
+    batch_check(origin=origin, batch=batch)
     result = ApplyResult()
     directory = batch.get("agencies") or {}
     for record in batch.get("records", []):

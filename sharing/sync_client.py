@@ -23,7 +23,13 @@ from django.utils import timezone
 
 from agencies.models import Node
 from sharing.models import PartnerSync, SyncHeld
-from sharing.sync_apply import ApplyResult, BatchRejected, batch_apply, record_apply
+from sharing.sync_apply import (
+    ApplyResult,
+    BatchRejected,
+    batch_apply,
+    batch_check,
+    record_apply,
+)
 from sharing.sync_feed import DESIGNATION, batch_verify
 from sharing.sync_http import PartnerUnavailable, partner_request
 from sharing.sync_manifest import digests, held_lines
@@ -69,6 +75,7 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
         for _ in range(max_batches):
             state.refresh_from_db()
             batch = partner_request(partner, "GET", f"/sync/v1/feed?after={state.cursor}")
+            batch_check(origin=partner, batch=batch)  # a refusal is audited, not rolled back
             with transaction.atomic():
                 applied = batch_apply(origin=partner, batch=batch)
                 if batch.get("after") != state.cursor:
@@ -171,6 +178,7 @@ def sync_reconcile(partner: Node) -> ReconcileResult:
                 batch = partner_request(
                     partner, "POST", "/sync/v1/objects", json.dumps({"ids": ids}).encode()
                 )
+                batch_check(origin=partner, batch=batch)
                 with transaction.atomic():
                     batch_apply(origin=partner, batch=batch)
             if extra:

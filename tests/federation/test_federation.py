@@ -465,3 +465,151 @@ def test_lost_broker_messages_cost_a_delay_not_a_change(nodes) -> None:
         what="the periodic pull to bring the change after the broker lost the push",
     )
     assert drift(eu, un) == 0
+
+
+def _keys_of(node: LiveNode):  # type: ignore[no-untyped-def]
+    """A node's private keys, read from its key file (the test acts as that node)."""
+    import json as _json
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from sharing.node_keys import NodeKeys, unb64
+
+    body = _json.loads((node.var_dir / f"node-{node.node_id}.key.json").read_text())
+    return NodeKeys(
+        signing=Ed25519PrivateKey.from_private_bytes(
+            unb64(body["signing_private_key"], size=32, what="key")
+        ),
+        exchange=X25519PrivateKey.from_private_bytes(
+            unb64(body["exchange_private_key"], size=32, what="key")
+        ),
+    )
+
+
+def _signed_get(origin: LiveNode, sender: LiveNode, path: str, keys=None, at=None):  # type: ignore[no-untyped-def]
+    import urllib.error
+    import urllib.request
+
+    from agencies.models import Node
+    from sharing.node_auth import signed_headers
+
+    headers = signed_headers(
+        method="GET",
+        path=path,
+        body=b"",
+        recipient=Node(node_id=origin.node_id),
+        sender=sender.node_id,
+        keys=keys or _keys_of(sender),
+        at=at,
+    )
+    request = urllib.request.Request(origin.base_url + path, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_forged_stale_and_replayed_requests_are_refused_by_a_real_node(nodes) -> None:
+    from sharing.node_keys import generate_node_keys
+
+    un, eu = nodes["un"], nodes["eu"]
+    path = "/sync/v1/feed?after=0&limit=1"
+    assert _signed_get(un, eu, path)[0] == 200  # the real key, now: accepted
+    forged = _signed_get(un, eu, path, keys=generate_node_keys())
+    assert forged[0] == 401 and b"signature" in forged[1]
+    skewed = _signed_get(un, eu, path, at=int(time.time()) - 120)
+    assert skewed[0] == 401 and b"window" in skewed[1]
+    audited = un.manage(
+        "shell",
+        "-c",
+        "from sharing.models import AuditEntry;"
+        "print(AuditEntry.objects.filter(action='denied', detail__path='/sync/v1/feed').count())",
+    )
+    assert int(audited.split()[-1]) >= 2
+
+
+def test_an_altered_batch_is_rejected_audited_and_the_real_one_applied_later(nodes) -> None:
+    """The EU node's registered address for UN points at an impostor that serves UN's real,
+    signed batches with one value changed: the EU node applies nothing of them, records the
+    error, and catches up once UN is reachable again."""
+    import json as _json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.federation.cluster import free_port
+
+    un, eu = nodes["un"], nodes["eu"]
+    created = un.api(
+        "POST",
+        "designations",
+        {"regime": "R1", "name": "Genuine Name", "subject_kind": "person", "marking": "CLEAR"},
+    )
+    designation = created.body["id"]
+    wait_for(lambda: caught_up(eu, un), timeout=PROPAGATION, what="the EU node's pull")
+    eu_keys = _keys_of(eu)
+
+    class Impostor(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body = _signed_get(un, eu, self.path, keys=eu_keys)  # the real batch
+            if status == 200 and self.path.startswith("/sync/v1/feed"):
+                batch = _json.loads(body)
+                for record in batch["records"]:
+                    if record.get("data", {}).get("name", "").startswith("Genuine"):
+                        record["data"]["name"] = "Tampered Name"
+                body = _json.dumps(batch).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            self.send_response(202)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Impostor)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    descriptor = _json.loads(un.manage("node", "export"))
+    try:
+        eu.manage(
+            "node",
+            "add-partner",
+            "-",
+            stdin=_json.dumps({**descriptor, "base_url": f"http://127.0.0.1:{server.server_port}"}),
+        )
+        amended_version = un.api("GET", f"designations/{designation}")
+        un.api(
+            "PATCH",
+            f"designations/{designation}",
+            {"name": "Genuine Name Amended", "reason": "update"},
+            **{"If-Match": amended_version.headers["ETag"]},
+        )
+        wait_for(
+            lambda: "does not verify" in eu.manage("sync", "status"),
+            timeout=PROPAGATION,
+            what="the EU node to reject the altered batch",
+        )
+        assert eu.api("GET", f"designations/{designation}").body["name"] == "Genuine Name"
+        denied = eu.manage(
+            "shell",
+            "-c",
+            "from sharing.models import AuditEntry;"
+            "print(AuditEntry.objects.filter(action='denied', detail__sync='batch signature')"
+            ".count())",
+        )
+        assert int(denied.split()[-1]) >= 1
+    finally:
+        eu.manage("node", "add-partner", "-", stdin=_json.dumps(descriptor))
+        server.shutdown()
+    wait_for(
+        lambda: (
+            eu.api("GET", f"designations/{designation}").body.get("name") == "Genuine Name Amended"
+        ),
+        timeout=PROPAGATION,
+        what="the real amendment on the EU node",
+    )
+    assert drift(eu, un) == 0
