@@ -92,11 +92,7 @@ def proposal_decide(
 ) -> AmendmentProposal:
     """The owner's decision. Accepting an amendment amends the designation (a new version)."""
     designation = proposal.designation
-    if not (
-        getattr(actor, "agency_id", None) == designation.owner_id
-        and getattr(actor, "may_publish", False)
-        and designation.owner.home_node.is_local
-    ):
+    if not access.may_decide_proposal(actor, proposal):
         raise PermissionDenied("Only a publisher of the owner agency decides on proposals.")
     if proposal.status != ProposalStatus.OPEN:
         raise ValidationError({"decision": f"This proposal was {proposal.status} already."})

@@ -260,6 +260,16 @@ def proposals_for(principal: Principal) -> QuerySet[AmendmentProposal]:
     )
 
 
+def may_decide_proposal(user: Principal, proposal: AmendmentProposal) -> bool:
+    """Only publishers of the designation's owner agency decide, on the owner's home node."""
+    designation = proposal.designation
+    return (
+        getattr(user, "agency_id", None) == designation.owner_id
+        and bool(getattr(user, "may_publish", False))
+        and designation.owner.home_node.is_local
+    )
+
+
 def objects_for(principal: Principal, model: type[Model], level: Level = Level.VIEW) -> QuerySet:
     if model is Designation:
         return designations_for(principal, level)

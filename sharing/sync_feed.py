@@ -97,18 +97,46 @@ def affects(partner: Node, object_type: str, object_id: str) -> bool:
     )
 
 
-def _audiences(partner: Node, ids: list | None) -> dict[Any, dict[str, str]]:
-    """For each designation id (all this node serves when None): the partner's agencies that
-    may see it, with their highest level."""
+def _audiences(
+    partner: Node, ids: list | None, objects_for: Any = access.designations_for
+) -> dict[Any, dict[str, str]]:
+    """For each object id (all this node serves when None): the partner's agencies that may
+    see it, with their highest level. `objects_for` is the gate's reader for the model."""
     audiences: dict[Any, dict[str, str]] = {pk: {} for pk in ids or []}
     for agency in Agency.objects.filter(home_node=partner).order_by("code"):
         for level in SHARED_LEVELS:  # ascending: a higher level overwrites a lower one
-            granted = access.designations_for(agency, level)
+            granted = objects_for(agency, level)
             if ids is not None:
                 granted = granted.filter(pk__in=ids)
             for pk in granted.values_list("pk", flat=True):
                 audiences.setdefault(pk, {})[agency.code] = level.label
     return audiences
+
+
+def _offered(partner: Node, object_type: str, ids: list[Any]) -> set[Any]:
+    """Which of these objects the partner was shown before (it gets retractions for them)."""
+    return set(
+        SyncOffer.objects.filter(
+            partner=partner, object_type=object_type, object_id__in=ids
+        ).values_list("object_id", flat=True)
+    )
+
+
+def _offer(partner: Node, object_type: str, versions: dict[Any, int], dropped: list[Any]) -> None:
+    """Record what this batch shows the partner and what it retracts (a statement each, not
+    one per record)."""
+    SyncOffer.objects.filter(
+        partner=partner, object_type=object_type, object_id__in=dropped
+    ).delete()
+    SyncOffer.objects.bulk_create(
+        [
+            SyncOffer(partner=partner, object_type=object_type, object_id=pk, version=version)
+            for pk, version in versions.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["partner", "object_type", "object_id"],
+        update_fields=["version"],
+    )
 
 
 def _designation_record(designation: Designation, seq: int, audience: dict[str, str]) -> dict:
@@ -222,29 +250,22 @@ def _records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], set[A
         )
     }
     audiences = _audiences(partner, list(visible))
-    offered = {
-        offer.object_id: offer
-        for offer in SyncOffer.objects.filter(
-            partner=partner, object_type=DESIGNATION, object_id__in=ids
-        )
-    }
+    offered = _offered(partner, DESIGNATION, ids)
     records = []
+    shown: dict[Any, int] = {}
+    dropped: list[Any] = []
     for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
         designation = visible.get(object_id)
         if designation is not None:
             records.append(_designation_record(designation, seq, audiences[object_id]))
-            SyncOffer.objects.update_or_create(
-                partner=partner,
-                object_type=DESIGNATION,
-                object_id=object_id,
-                defaults={"version": designation.version},
-            )
+            shown[object_id] = designation.version
         elif object_id in offered:
             # Shown before, not visible now: the partner must drop it.
             records.append(
                 {"seq": seq, "type": DESIGNATION, "id": str(object_id), "action": "retract"}
             )
-            offered[object_id].delete()
+            dropped.append(object_id)
+    _offer(partner, DESIGNATION, shown, dropped)
     return records, {d.owner for d in visible.values()}
 
 
@@ -256,20 +277,11 @@ def _note_records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], 
         n.pk: n
         for n in _servable_notes(partner).filter(pk__in=ids).select_related("owner", "author")
     }
-    audiences: dict[Any, dict[str, str]] = {pk: {} for pk in visible}
-    for agency in Agency.objects.filter(home_node=partner).order_by("code"):
-        for level in SHARED_LEVELS:
-            for pk in (
-                access.notes_for(agency, level)
-                .filter(pk__in=list(visible))
-                .values_list("pk", flat=True)
-            ):
-                audiences[pk][agency.code] = level.label
-    offered = {
-        offer.object_id: offer
-        for offer in SyncOffer.objects.filter(partner=partner, object_type=NOTE, object_id__in=ids)
-    }
+    audiences = _audiences(partner, list(visible), access.notes_for)
+    offered = _offered(partner, NOTE, ids)
     records = []
+    shown: dict[Any, int] = {}
+    dropped: list[Any] = []
     for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
         note = visible.get(object_id)
         if note is not None:
@@ -294,15 +306,11 @@ def _note_records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], 
                     },
                 }
             )
-            SyncOffer.objects.update_or_create(
-                partner=partner,
-                object_type=NOTE,
-                object_id=object_id,
-                defaults={"version": note.version},
-            )
+            shown[object_id] = note.version
         elif object_id in offered:
             records.append({"seq": seq, "type": NOTE, "id": str(object_id), "action": "retract"})
-            offered[object_id].delete()
+            dropped.append(object_id)
+    _offer(partner, NOTE, shown, dropped)
     return records, {n.owner for n in visible.values()}
 
 
@@ -364,13 +372,10 @@ def _attachment_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
 
     ids = list(last_seq)
     visible = {a.pk: a for a in servable_attachments(partner).filter(pk__in=ids)}
-    offered = {
-        offer.object_id: offer
-        for offer in SyncOffer.objects.filter(
-            partner=partner, object_type=ATTACHMENT, object_id__in=ids
-        )
-    }
+    offered = _offered(partner, ATTACHMENT, ids)
     records = []
+    shown: dict[Any, int] = {}
+    dropped: list[Any] = []
     for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
         attachment = visible.get(object_id)
         if attachment is not None:
@@ -402,17 +407,13 @@ def _attachment_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
                     ),
                 }
             )
-            SyncOffer.objects.update_or_create(
-                partner=partner,
-                object_type=ATTACHMENT,
-                object_id=object_id,
-                defaults={"version": attachment.version},
-            )
+            shown[object_id] = attachment.version
         elif object_id in offered:
             records.append(
                 {"seq": seq, "type": ATTACHMENT, "id": str(object_id), "action": "retract"}
             )
-            offered[object_id].delete()
+            dropped.append(object_id)
+    _offer(partner, ATTACHMENT, shown, dropped)
     return records
 
 

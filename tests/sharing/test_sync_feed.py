@@ -221,3 +221,23 @@ def test_the_sync_status_page_shows_each_partner_and_queues_a_resync(federation)
     assert resync.status_code == 302
     assert AuditEntry.objects.filter(action="sync", detail__resync="eu").exists()
     assert admin.post(reverse("sync-status"), {"partner": "nope"}).status_code == 400
+
+
+def test_sync_commands_name_an_unknown_or_unreachable_partner(federation, settings) -> None:
+    from django.core.management import CommandError
+
+    from sharing.models import PartnerSync
+
+    _world, partner, _keys = federation
+    settings.SYNC_HTTP_TIMEOUT = 2
+    Node.objects.filter(pk=partner.pk).update(base_url="http://127.0.0.1:9")  # nothing there
+    with pytest.raises(CommandError, match="not a registered partner"):
+        call_command("sync", "pull", "nowhere", stdout=io.StringIO())
+    errors = io.StringIO()
+    with pytest.raises(CommandError, match="could not be pulled from"):
+        call_command("sync", "pull", "eu", stdout=io.StringIO(), stderr=errors)
+    assert "eu is unreachable" in errors.getvalue()
+    assert "unreachable" in PartnerSync.objects.get(partner=partner).last_error
+    status = io.StringIO()
+    call_command("sync", "status", stdout=status)
+    assert "unreachable" in status.getvalue()

@@ -55,40 +55,40 @@ class Command(BaseCommand):
         return chosen
 
     def reconcile(self, *, node: str | None, **options: Any) -> None:
-        failed = False
-        for partner in self._chosen(node):
-            try:
-                result = sync_reconcile(partner)
-            except (PartnerUnavailable, BatchRejected) as error:
-                self.stderr.write(f"{partner.node_id}: {error}")
-                failed = True
-                continue
-            if result.skipped:
-                self.stdout.write(f"{partner.node_id}: another run is in progress")
-                continue
-            self.stdout.write(
-                f"{partner.node_id}: drift {result.drift} ({result.buckets_differing} buckets "
-                f"differed, {result.fetched} fetched, {result.dropped} dropped)"
-            )
-        if failed:
-            raise CommandError("some partners could not be reconciled with (see above)")
+        self._run(
+            node,
+            sync_reconcile,
+            lambda r: (
+                f"drift {r.drift} ({r.buckets_differing} buckets differed, "
+                f"{r.fetched} fetched, {r.dropped} dropped)"
+            ),
+            "reconciled with",
+        )
 
     def pull(self, *, node: str | None, **options: Any) -> None:
+        self._run(
+            node,
+            sync_pull,
+            lambda r: (
+                f"cursor {r.cursor}, {r.batches} batches, {r.applied} applied, "
+                f"{r.retracted} retracted, {r.conflicts} conflicts, {r.held} held"
+            ),
+            "pulled from",
+        )
+
+    def _run(self, node: str | None, run: Any, describe: Any, verb: str) -> None:
+        """One run per chosen partner; a failing partner does not stop the others."""
         failed = False
         for partner in self._chosen(node):
             try:
-                result = sync_pull(partner)
+                result = run(partner)
             except (PartnerUnavailable, BatchRejected) as error:
                 self.stderr.write(f"{partner.node_id}: {error}")
                 failed = True
                 continue
             if result.skipped:
                 self.stdout.write(f"{partner.node_id}: another run is in progress")
-                continue
-            self.stdout.write(
-                f"{partner.node_id}: cursor {result.cursor}, {result.batches} batches, "
-                f"{result.applied} applied, {result.retracted} retracted, "
-                f"{result.conflicts} conflicts, {result.held} held"
-            )
+            else:
+                self.stdout.write(f"{partner.node_id}: {describe(result)}")
         if failed:
-            raise CommandError("some partners could not be pulled from (see above)")
+            raise CommandError(f"some partners could not be {verb} (see above)")
