@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import DatabaseError, DataError, transaction
+from django.db import IntegrityError as ConstraintViolated
 from django.db.models import Q
 
 from agencies.models import Agency, Node
 from agencies.services import node_ensure_local
 from designations.attachments import attachment_open
-from designations.data import apply_scalars, designation_data
+from designations.data import CHILDREN, apply_scalars, child_rows, designation_data
 from designations.models import (
     AmendmentProposal,
     Attachment,
@@ -92,8 +93,11 @@ def batch_apply(*, origin: Node, batch: dict[str, Any]) -> ApplyResult:
     batch_check(origin=origin, batch=batch)
     result = ApplyResult()
     directory = batch.get("agencies") or {}
-    for record in batch.get("records", []):
-        record_apply(origin=origin, record=record, directory=directory, result=result)
+    records = batch.get("records", [])
+    inserted = _insert_new_designations(origin, records, directory, result)
+    for record in records:
+        if id(record) not in inserted:
+            record_apply(origin=origin, record=record, directory=directory, result=result)
     audit_record(
         AuditAction.SYNC,
         actor_name=f"node:{origin.node_id}",
@@ -110,6 +114,134 @@ def batch_apply(*, origin: Node, batch: dict[str, Any]) -> ApplyResult:
         },
     )
     return result
+
+
+def _insert_new_designations(
+    origin: Node, records: list[Any], directory: dict[str, Any], result: ApplyResult
+) -> set[int]:
+    """Designations this node does not hold yet, inserted with a fixed number of statements
+    for the whole batch (an initial sync is almost all of these). Returns the `id()`s of the
+    records done; every other record, and any this path cannot settle (unknown owner, held
+    before, malformed), goes through record_apply one by one, which holds what fails."""
+    candidates: dict[str, dict[str, Any]] = {}
+    repeated: set[str] = set()  # an object twice in one batch: in order, one by one
+    for record in records:
+        if not isinstance(record, dict) or record.get("type") != DESIGNATION:
+            continue
+        if record.get("action") != "upsert":
+            continue
+        try:
+            pk = str(uuid.UUID(str(record["id"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if pk in candidates:
+            repeated.add(pk)
+        candidates[pk] = record
+    ids = list(candidates)
+    taken = {str(pk) for pk in Designation.objects.filter(pk__in=ids).values_list("pk", flat=True)}
+    taken |= {
+        str(pk)
+        for pk in SyncHeld.objects.filter(
+            partner=origin, object_type=DESIGNATION, object_id__in=ids
+        ).values_list("object_id", flat=True)
+    }
+    owners: dict[str, Agency | None] = {}
+    regimes: dict[tuple[int, str], Regime] = {}
+    grants = _GrantRows(DESIGNATIONS, DesignationGroupObjectPermission)
+    designations, children, versions, rows, done = [], [], [], [], set()
+    for pk, record in candidates.items():
+        if pk in taken or pk in repeated:
+            continue
+        try:
+            code = record["owner"]
+            if code not in owners:
+                try:
+                    owners[code] = _owner(origin, code, directory, record.get("owner_agency"))
+                except RecordNotApplicable:
+                    owners[code] = None
+            owner = owners[code]
+            if owner is None:
+                continue
+            regime_info = record["regime"]
+            if (owner.pk, regime_info["code"]) not in regimes:
+                regimes[owner.pk, regime_info["code"]] = Regime.objects.update_or_create(
+                    owner=owner,
+                    code=regime_info["code"],
+                    defaults={"name": regime_info.get("name", "")},
+                )[0]
+            data = dict(record["data"])
+            data.pop("regime", None)
+            designation = Designation(
+                pk=pk,
+                owner=owner,
+                regime=regimes[owner.pk, regime_info["code"]],
+                version=int(record["version"]),
+            )
+            apply_scalars(designation, data)
+            new_children = child_rows(designation, data)
+            new_rows = grants.rows(designation, record["audience"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # record_apply holds it with its error
+        designations.append(designation)
+        children.extend(new_children)
+        rows.extend(new_rows)
+        versions.append(
+            DesignationVersion(
+                designation=designation,
+                version=designation.version,
+                status=designation.status,
+                snapshot=data,
+                actor_name=f"node:{origin.node_id}",
+                actor_agency=owner,
+                reason="received from its owner's node",
+            )
+        )
+        done.add(id(record))
+    if not designations:
+        return set()
+    try:
+        with transaction.atomic():
+            Designation.objects.bulk_create(designations)
+            for model, _fields in CHILDREN.values():
+                model.objects.bulk_create([row for row in children if isinstance(row, model)])
+            DesignationVersion.objects.bulk_create(versions)
+            DesignationGroupObjectPermission.objects.bulk_create(rows)
+    except DatabaseError:
+        return set()  # rolled back to the savepoint: one by one, each held on its own error
+    result.applied += len(designations)
+    return done
+
+
+class _GrantRows:
+    """Permission rows that give this node's agencies a replica's audience (levels below
+    change: a replica is read, noted and proposed on here, never edited)."""
+
+    def __init__(self, guarded, rows_model) -> None:  # type: ignore[no-untyped-def]
+        self.guarded, self.rows_model = guarded, rows_model
+        self.groups = dict(
+            Agency.objects.filter(home_node__is_local=True).values_list("code", "group_id")
+        )
+        self.levels = {level.label: level for level in Level if level < Level.CHANGE}
+        self.permissions = {
+            p.codename: p
+            for p in Permission.objects.filter(
+                content_type__app_label=guarded.model._meta.app_label,
+                codename__in=[guarded.codenames(level)[0] for level in self.levels.values()],
+            )
+        }
+
+    def wanted(self, audience: dict[str, str]) -> set[tuple[int, str]]:
+        return {
+            (self.groups[code], self.guarded.codenames(self.levels[label])[0])
+            for code, label in audience.items()
+            if code in self.groups and label in self.levels
+        }
+
+    def rows(self, obj, audience: dict[str, str]) -> list:  # type: ignore[no-untyped-def]
+        return [
+            self.rows_model(content_object=obj, group_id=group_id, permission=self.permissions[c])
+            for group_id, c in self.wanted(audience)
+        ]
 
 
 def record_apply(
@@ -131,7 +263,16 @@ def record_apply(
                 upserts[kind](origin, record, directory, result)
             else:
                 raise RecordNotApplicable(f"unknown record: {kind!r} {action!r}")
-    except (RecordNotApplicable, KeyError, TypeError, ValueError) as error:
+    except (
+        RecordNotApplicable,
+        KeyError,
+        TypeError,
+        ValueError,
+        DataError,
+        ConstraintViolated,
+    ) as error:
+        # DataError, ConstraintViolated: this record's values, refused by the database (its
+        # savepoint is rolled back); a broken connection is not the record's fault and raises.
         message = str(error) if isinstance(error, RecordNotApplicable) else f"malformed: {error!r}"
         # Kept with the owner's directory entry, so that a retry has what the batch had.
         owner = record.get("owner") if isinstance(record, dict) else None
@@ -254,30 +395,17 @@ def _set_audience(designation: Designation, audience: dict[str, str]) -> None:
 
 def _set_grants(guarded, rows_model, obj, audience: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     """The replica's grants are exactly the origin's audience for this node's agencies."""
-    levels = {level.label: level for level in Level}
-    local = {
-        a.code: a for a in Agency.objects.filter(code__in=list(audience), home_node__is_local=True)
-    }
-    wanted = {
-        (local[code].group_id, guarded.codenames(levels[label])[0])
-        for code, label in audience.items()
-        if code in local and label in levels and levels[label] < Level.CHANGE
-    }
+    grants = _GrantRows(guarded, rows_model)
+    wanted = grants.wanted(audience)
     rows = rows_model.objects.filter(content_object=obj)
     current = {(r.group_id, r.permission.codename): r for r in rows.select_related("permission")}
     for key, row in current.items():
         if key not in wanted:
             row.delete()
-    permissions = {
-        p.codename: p
-        for p in Permission.objects.filter(
-            content_type__app_label="designations", codename__in=[c for _g, c in wanted]
-        )
-    }
     rows_model.objects.bulk_create(
         [
-            rows_model(content_object=obj, group_id=group_id, permission=permissions[codename])
-            for group_id, codename in wanted - set(current)
+            rows_model(content_object=obj, group_id=group_id, permission=grants.permissions[c])
+            for group_id, c in wanted - set(current)
         ]
     )
 

@@ -285,3 +285,72 @@ def test_a_decision_comes_from_the_owners_node_and_nobody_else(eu) -> None:
     held = batch_apply(origin=stranger, batch=stranger_batch)
     assert len(held.held) == 1 and "neither" in held.held[0]
     assert AmendmentProposal.objects.get().status == "rejected"
+
+
+def _state(pk: str) -> tuple:
+    """Everything a replica is made of here: its data, history and grants."""
+    from designations.data import designation_data
+
+    replica = Designation.objects.get(pk=pk)
+    history = list(replica.history.values_list("version", "status", "snapshot", "actor_name"))
+    grants = sorted(
+        DesignationGroupObjectPermission.objects.filter(content_object=replica).values_list(
+            "group__name", "permission__codename"
+        )
+    )
+    return designation_data(replica, with_audience=False), history, grants
+
+
+def test_a_batch_of_new_designations_is_inserted_exactly_as_one_by_one(eu) -> None:
+    partner, keys, people = eu
+    ids = [f"4f2a3c1e-0000-4000-8000-00000000010{n}" for n in range(3)]
+    rich = {
+        "birth_dates": [{"date": "1970-01-02", "circa": False}],
+        "nationalities": [{"country": "IQ"}],
+        "identifiers": [{"kind": "passport", "value": "A123", "country": "IQ"}],
+        "names": [
+            {"kind": "primary", "full_name": "Ivan Example"},
+            {"kind": "alias", "full_name": "Ivan Exemple"},
+        ],
+    }
+    records = [
+        {**record(audience={"B": "comment", "C": "view"}, **rich), "id": ids[0], "seq": 1},
+        {**record(audience={"B": "view"}), "id": ids[1], "seq": 2},
+        {**record(audience={}), "id": ids[2], "seq": 3},
+    ]
+    in_bulk = batch_apply(origin=partner, batch=batch(partner, keys, records))
+    bulk_states = [_state(pk) for pk in ids]
+
+    Designation.objects.filter(pk__in=ids).delete()
+    one_by_one = ApplyResult()
+    for one in records:
+        record_apply(origin=partner, record=one, directory={}, result=one_by_one)
+
+    assert in_bulk.applied == one_by_one.applied == 3
+    assert [_state(pk) for pk in ids] == bulk_states
+    assert bulk_states[0][2] == [
+        ("agency:B", "comment_designation"),
+        ("agency:C", "view_designation"),
+    ]
+    assert access.designations_for(people["cai"]).filter(pk=ids[0]).exists()
+    assert not access.designations_for(people["cai"]).filter(pk=ids[1]).exists()
+
+
+def test_a_record_the_database_refuses_is_held_and_the_rest_of_the_batch_applies(eu) -> None:
+    import uuid
+
+    from django.db import connection
+
+    partner, keys, _people = eu
+    good = {**record(), "id": "4f2a3c1e-0000-4000-8000-000000000201", "seq": 1}
+    # Longer than the column: PostgreSQL refuses the batch insert, then the record alone.
+    too_long = {**record(name="x" * 5000), "id": "4f2a3c1e-0000-4000-8000-000000000202", "seq": 2}
+    result = batch_apply(origin=partner, batch=batch(partner, keys, [good, too_long]))
+
+    assert Designation.objects.filter(pk=good["id"]).exists()
+    if connection.vendor == "postgresql":
+        assert result.applied == 1 and len(result.held) == 1
+        assert SyncHeld.objects.get().object_id == uuid.UUID(too_long["id"])
+        assert not Designation.objects.filter(pk=too_long["id"]).exists()
+    else:  # SQLite does not enforce lengths
+        assert result.applied == 2 and not result.held
