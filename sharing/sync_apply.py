@@ -39,6 +39,7 @@ from designations.models import (
 from designations.services import replace_children
 from sharing.access import DESIGNATIONS, NOTES, Level
 from sharing.audit import audit_record
+from sharing.bulk_insert import bulk_insert
 from sharing.crypto import IntegrityError, KeyUnavailable, wrap_key
 from sharing.keyring import load_keyring
 from sharing.models import AuditAction, SyncConflict, SyncHeld
@@ -94,6 +95,8 @@ def batch_apply(*, origin: Node, batch: dict[str, Any]) -> ApplyResult:
     result = ApplyResult()
     directory = batch.get("agencies") or {}
     records = batch.get("records", [])
+    if not records:
+        return result  # nothing to apply, and nothing to audit
     inserted = _insert_new_designations(origin, records, directory, result)
     for record in records:
         if id(record) not in inserted:
@@ -138,6 +141,8 @@ def _insert_new_designations(
             repeated.add(pk)
         candidates[pk] = record
     ids = list(candidates)
+    if not ids:
+        return set()
     taken = {str(pk) for pk in Designation.objects.filter(pk__in=ids).values_list("pk", flat=True)}
     taken |= {
         str(pk)
@@ -201,11 +206,11 @@ def _insert_new_designations(
         return set()
     try:
         with transaction.atomic():
-            Designation.objects.bulk_create(designations)
+            bulk_insert(Designation, designations)
             for model, _fields in CHILDREN.values():
-                model.objects.bulk_create([row for row in children if isinstance(row, model)])
-            DesignationVersion.objects.bulk_create(versions)
-            DesignationGroupObjectPermission.objects.bulk_create(rows)
+                bulk_insert(model, [row for row in children if isinstance(row, model)])
+            bulk_insert(DesignationVersion, versions)
+            bulk_insert(DesignationGroupObjectPermission, rows)
     except DatabaseError:
         return set()  # rolled back to the savepoint: one by one, each held on its own error
     result.applied += len(designations)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from sharing.sync_apply import (
     record_apply,
 )
 from sharing.sync_feed import DESIGNATION, batch_verify
-from sharing.sync_http import PartnerUnavailable, partner_request
+from sharing.sync_http import PartnerUnavailable, partner_request, partner_send, signed_request
 from sharing.sync_manifest import digests, held_lines
 
 logger = logging.getLogger("sharing.sync")
@@ -70,11 +71,16 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
     if not _claim(state):
         result.skipped = True
         return result
+    # The next batch is read while this one is applied (the partner builds it meanwhile).
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"feed-{partner.node_id}")
     try:
         _retry_held(partner, result)
+        upcoming = _read_feed(reader, partner, state.cursor)
         for _ in range(max_batches):
             state.refresh_from_db()
-            batch = partner_request(partner, "GET", f"/sync/v1/feed?after={state.cursor}")
+            batch = upcoming.result()
+            if batch.get("more") and isinstance(batch.get("until"), int):
+                upcoming = _read_feed(reader, partner, batch["until"])
             batch_check(origin=partner, batch=batch)  # a refusal is audited, not rolled back
             with transaction.atomic():
                 applied = batch_apply(origin=partner, batch=batch)
@@ -102,6 +108,8 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
     except BaseException:
         PartnerSync.objects.filter(pk=state.pk).update(lease_until=None)
         raise
+    finally:
+        reader.shutdown(wait=True, cancel_futures=True)
     now = timezone.now()
     PartnerSync.objects.filter(pk=state.pk).update(
         last_error="", last_pull_at=now, last_success_at=now, lease_until=None
@@ -111,6 +119,11 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
         extra={"event": "pull", **vars(result)},
     )
     return result
+
+
+def _read_feed(reader: ThreadPoolExecutor, partner: Node, after: int) -> Future[dict[str, Any]]:
+    request = signed_request(partner, "GET", f"/sync/v1/feed?after={after}")
+    return reader.submit(partner_send, partner.node_id, request)
 
 
 def _retry_held(partner: Node, result: PullResult) -> None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, Node, SharingGroup
 from agencies.services import node_ensure_local
-from designations.data import designation_data
+from designations.data import designations_data
 from designations.models import (
     AmendmentProposal,
     Attachment,
@@ -139,7 +139,9 @@ def _offer(partner: Node, object_type: str, versions: dict[Any, int], dropped: l
     )
 
 
-def _designation_record(designation: Designation, seq: int, audience: dict[str, str]) -> dict:
+def _designation_record(
+    designation: Designation, seq: int, audience: dict[str, str], data: dict[str, Any]
+) -> dict:
     return {
         "seq": seq,
         "type": DESIGNATION,
@@ -150,7 +152,7 @@ def _designation_record(designation: Designation, seq: int, audience: dict[str, 
         "regime": {"code": designation.regime.code, "name": designation.regime.name},
         "audience": audience,
         # Without this node's grants: who else may see it is not the partner's business.
-        "data": designation_data(designation, with_audience=False),
+        "data": data,
     }
 
 
@@ -240,15 +242,12 @@ def _records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], set[A
     offers updated to match: an upsert for what the partner may see, a retraction for what it
     was shown before and may not see now, nothing for the rest."""
     ids = list(last_seq)
+    if not ids:
+        return [], set()
     visible = {
-        d.pk: d
-        for d in _servable(partner)
-        .filter(pk__in=ids)
-        .select_related("owner", "regime")
-        .prefetch_related(
-            "names", "birth_dates", "birth_places", "addresses", "nationalities", "identifiers"
-        )
+        d.pk: d for d in _servable(partner).filter(pk__in=ids).select_related("owner", "regime")
     }
+    contents = designations_data(list(visible.values()))
     audiences = _audiences(partner, list(visible))
     offered = _offered(partner, DESIGNATION, ids)
     records = []
@@ -257,7 +256,9 @@ def _records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], set[A
     for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
         designation = visible.get(object_id)
         if designation is not None:
-            records.append(_designation_record(designation, seq, audiences[object_id]))
+            records.append(
+                _designation_record(designation, seq, audiences[object_id], contents[object_id])
+            )
             shown[object_id] = designation.version
         elif object_id in offered:
             # Shown before, not visible now: the partner must drop it.
@@ -273,6 +274,8 @@ def _note_records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], 
     """Notes written here (by this node's agencies) that the partner's agencies may see;
     retractions for those shown before and not visible now."""
     ids = list(last_seq)
+    if not ids:
+        return [], set()
     visible = {
         n.pk: n
         for n in _servable_notes(partner).filter(pk__in=ids).select_related("owner", "author")
@@ -324,6 +327,8 @@ def _servable_proposals(partner: Node) -> QuerySet[AmendmentProposal]:
 
 
 def _proposal_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
+    if not last_seq:
+        return []
     proposals = _servable_proposals(partner).filter(pk__in=list(last_seq))
     return [
         {
@@ -354,6 +359,8 @@ def _proposal_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
 
 
 def _attachments_of(parent_seq: dict[Any, int]) -> dict[Any, int]:
+    if not parent_seq:
+        return {}
     rows = Attachment.objects.filter(
         Q(designation_id__in=list(parent_seq)) | Q(note_id__in=list(parent_seq))
     ).values_list("pk", "designation_id", "note_id")
@@ -371,6 +378,8 @@ def _attachment_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
     from designations.attachments import data_key_of
 
     ids = list(last_seq)
+    if not ids:
+        return []
     visible = {a.pk: a for a in servable_attachments(partner).filter(pk__in=ids)}
     offered = _offered(partner, ATTACHMENT, ids)
     records = []

@@ -77,17 +77,18 @@ def feed(request: HttpRequest) -> JsonResponse:
             f"after must be a sequence number and limit from 1 to {MAX_BATCH}.",
         )
     batch = feed_batch(partner=partner, after=int(after), limit=int(limit))
-    audit_record(
-        AuditAction.SYNC,
-        actor_name=f"node:{partner.node_id}",
-        detail={
-            "feed": "served",
-            "partner": partner.node_id,
-            "after": batch["after"],
-            "until": batch["until"],
-            "records": len(batch["records"]),
-        },
-    )
+    if batch["records"]:  # what was disclosed, and to whom; an empty poll discloses nothing
+        audit_record(
+            AuditAction.SYNC,
+            actor_name=f"node:{partner.node_id}",
+            detail={
+                "feed": "served",
+                "partner": partner.node_id,
+                "after": batch["after"],
+                "until": batch["until"],
+                "records": len(batch["records"]),
+            },
+        )
     return JsonResponse(batch)
 
 

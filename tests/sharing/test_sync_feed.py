@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -241,3 +242,21 @@ def test_sync_commands_name_an_unknown_or_unreachable_partner(federation, settin
     status = io.StringIO()
     call_command("sync", "status", stdout=status)
     assert "unreachable" in status.getvalue()
+
+
+def test_many_designations_are_served_with_exactly_their_single_content(unsc) -> None:
+    """The feed reads designations in bulk (designations_data); each must be what
+    designation_data says of it alone, its lists in the same order."""
+    from designations.data import designation_data, designations_data
+    from designations.imports import import_list
+    from designations.models import Designation
+
+    import_list(
+        publisher="un", path=Path(__file__).parents[1] / "fixtures/un_excerpt_2026.xml", agency=unsc
+    )
+    designations = list(Designation.objects.select_related("regime"))
+    assert len(designations) > 10
+    in_bulk = designations_data(designations)
+    for designation in designations:
+        assert in_bulk[designation.pk] == designation_data(designation, with_audience=False)
+    assert any(len(data["names"]) > 2 and data["identifiers"] for data in in_bulk.values())
