@@ -213,13 +213,19 @@ class PartnerSync(models.Model):
     last_pull_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    last_push_at = models.DateTimeField(null=True, blank=True, help_text="Last notify sent")
+    last_push_at = models.DateTimeField(null=True, blank=True, help_text="Last batch pushed")
     last_reconcile_at = models.DateTimeField(null=True, blank=True)
     last_drift = models.PositiveIntegerField(
         default=0, help_text="Objects the last reconcile found missing, stale or extra"
     )
     # One run per partner at a time: a run claims the lease with a conditional UPDATE.
     lease_until = models.DateTimeField(null=True, blank=True)
+    pull_wanted_at = models.DateTimeField(
+        null=True, blank=True, help_text="A pull asked for while a run held the lease"
+    )
+    partner_cursor = models.BigIntegerField(
+        default=0, help_text="How far the partner has read this node's feed (as it last said)"
+    )
 
     def __str__(self) -> str:
         return f"sync with {self.partner_id} at {self.cursor}"

@@ -55,7 +55,7 @@ class PullResult:
     skipped: bool = False  # another run holds the lease
 
 
-def _claim(state: PartnerSync) -> bool:
+def claim(state: PartnerSync) -> bool:
     now = timezone.now()
     claimed = PartnerSync.objects.filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=state.pk
@@ -68,33 +68,19 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
     batch. Raises PartnerUnavailable or BatchRejected (recorded as the last error)."""
     state, _ = PartnerSync.objects.get_or_create(partner=partner)
     result = PullResult(partner=partner.node_id, cursor=state.cursor)
-    if not _claim(state):
+    if not claim(state):
+        # Another run is reading this partner's feed: it goes round once more when done.
+        PartnerSync.objects.filter(pk=state.pk).update(pull_wanted_at=timezone.now())
         result.skipped = True
         return result
     # The next batch is read while this one is applied (the partner builds it meanwhile).
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"feed-{partner.node_id}")
     try:
         _retry_held(partner, result)
-        upcoming = _read_feed(reader, partner, state.cursor)
-        for _ in range(max_batches):
-            state.refresh_from_db()
-            batch = upcoming.result()
-            if batch.get("more") and isinstance(batch.get("until"), int):
-                upcoming = _read_feed(reader, partner, batch["until"])
-            batch_check(origin=partner, batch=batch)  # a refusal is audited, not rolled back
-            with transaction.atomic():
-                applied = batch_apply(origin=partner, batch=batch)
-                if batch.get("after") != state.cursor:
-                    raise BatchRejected("the batch does not start at this node's cursor")
-                PartnerSync.objects.filter(pk=state.pk).update(
-                    cursor=max(state.cursor, int(batch["until"])),
-                    partner_head=int(batch.get("head") or batch["until"]),
-                    lease_until=timezone.now() + _lease(),
-                )
-            _count(result, applied)
-            result.batches += 1
-            result.cursor = int(batch["until"])
-            if not batch.get("more"):
+        for _round in range(MAX_ROUNDS):
+            started = timezone.now()
+            _read_to_head(partner, state, reader, result, max_batches)
+            if not PartnerSync.objects.filter(pk=state.pk, pull_wanted_at__gte=started).exists():
                 break
     except (PartnerUnavailable, BatchRejected) as error:
         PartnerSync.objects.filter(pk=state.pk).update(
@@ -119,6 +105,50 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
         extra={"event": "pull", **vars(result)},
     )
     return result
+
+
+MAX_ROUNDS = 3  # a run asked to go round again while busy; then the periodic pull takes over
+
+
+def _read_to_head(
+    partner: Node,
+    state: PartnerSync,
+    reader: ThreadPoolExecutor,
+    result: PullResult,
+    max_batches: int,
+) -> None:
+    state.refresh_from_db()
+    upcoming = _read_feed(reader, partner, state.cursor)
+    for _ in range(max_batches):
+        batch = upcoming.result()
+        if batch.get("more") and isinstance(batch.get("until"), int):
+            upcoming = _read_feed(reader, partner, batch["until"])
+        batch_check(origin=partner, batch=batch)  # a refusal is audited, not rolled back
+        _count(result, apply_at_cursor(partner, state, batch))
+        result.batches += 1
+        result.cursor = int(batch["until"])
+        if not batch.get("more"):
+            break
+
+
+def apply_at_cursor(partner: Node, state: PartnerSync, batch: dict[str, Any]) -> ApplyResult:
+    """Apply a checked batch that starts at the stored cursor and move the cursor to its end,
+    in one transaction (a batch that starts elsewhere is refused: nothing is skipped). The
+    caller holds the partner's lease, which this renews."""
+    with transaction.atomic():
+        cursor = PartnerSync.objects.select_for_update().values_list("cursor", flat=True)
+        current = cursor.get(pk=state.pk)
+        if batch.get("after") != current:
+            raise BatchRejected(
+                f"the batch starts after {batch.get('after')!r}, this node is at {current}"
+            )
+        applied = batch_apply(origin=partner, batch=batch)
+        PartnerSync.objects.filter(pk=state.pk).update(
+            cursor=max(current, int(batch["until"])),
+            partner_head=int(batch.get("head") or batch["until"]),
+            lease_until=timezone.now() + _lease(),
+        )
+    return applied
 
 
 def _read_feed(reader: ThreadPoolExecutor, partner: Node, after: int) -> Future[dict[str, Any]]:
@@ -167,7 +197,7 @@ def sync_reconcile(partner: Node) -> ReconcileResult:
     what is missing or stale, drop what is extra; record the drift found."""
     state, _ = PartnerSync.objects.get_or_create(partner=partner)
     result = ReconcileResult(partner=partner.node_id)
-    if not _claim(state):
+    if not claim(state):
         result.skipped = True
         return result
     try:

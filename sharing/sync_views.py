@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.models import Node
 from agencies.services import node_ensure_local
 from sharing.audit import audit_record
-from sharing.models import AuditAction
+from sharing.models import AuditAction, PartnerSync
 from sharing.node_auth import NodeAuthError, SignedRequest, node_authenticate
+from sharing.sync_apply import BatchRejected
 from sharing.sync_feed import (
     MAX_BATCH,
     batch_sign,
@@ -24,6 +25,7 @@ from sharing.sync_feed import (
     servable_attachments,
 )
 from sharing.sync_manifest import BUCKETS, digests, served_lines
+from sharing.sync_push import GAP, inbox_accept
 from sharing.uploads import attachment_storage
 
 MAX_OBJECTS = 200
@@ -51,15 +53,23 @@ def _partner(request: HttpRequest) -> Node | JsonResponse:
 
 @csrf_exempt  # a signed node request, not a browser form
 @require_POST
-def notify(request: HttpRequest) -> JsonResponse:
-    """POST /sync/v1/notify: the partner has news for us; pull from it now."""
+def inbox(request: HttpRequest) -> JsonResponse:
+    """POST /sync/v1/inbox: a batch of the calling node's feed, pushed; applied if it starts
+    at this node's cursor. The answer says what became of it and where this node is."""
     partner = _partner(request)
     if isinstance(partner, JsonResponse):
         return partner
-    from sharing.tasks import sync_pull_partner
-
-    sync_pull_partner.delay(partner.node_id)
-    return JsonResponse({"status": "pull queued"}, status=202)
+    try:
+        batch = json.loads(request.body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _problem(400, "Bad Request", "The body must be a signed batch in JSON.")
+    if not isinstance(batch, dict):
+        return _problem(400, "Bad Request", "The body must be a signed batch in JSON.")
+    try:
+        status, cursor = inbox_accept(partner, batch)
+    except BatchRejected as error:
+        return _problem(422, "Unprocessable Content", str(error))
+    return JsonResponse({"status": status, "cursor": cursor}, status=409 if status == GAP else 200)
 
 
 @csrf_exempt  # a signed node request, not a browser form
@@ -77,6 +87,8 @@ def feed(request: HttpRequest) -> JsonResponse:
             f"after must be a sequence number and limit from 1 to {MAX_BATCH}.",
         )
     batch = feed_batch(partner=partner, after=int(after), limit=int(limit))
+    # Where the partner is: pushes to it start there.
+    PartnerSync.objects.filter(partner=partner).update(partner_cursor=int(after))
     if batch["records"]:  # what was disclosed, and to whom; an empty poll discloses nothing
         audit_record(
             AuditAction.SYNC,

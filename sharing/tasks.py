@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from agencies.models import Node
 from sharing.changelog import ALL_OBJECTS
-from sharing.models import PartnerSync
 from sharing.sync_apply import BatchRejected
 from sharing.sync_client import sync_pull, sync_reconcile
 from sharing.sync_feed import affects, partners
-from sharing.sync_http import PartnerUnavailable, partner_request
+from sharing.sync_http import PartnerUnavailable
+from sharing.sync_push import push_to
 
 
 @shared_task(ignore_result=True)
@@ -60,25 +60,22 @@ def sync_pull_all() -> None:
     retry_backoff=2,
     retry_backoff_max=60,
     retry_jitter=True,
-    max_retries=5,
+    max_retries=5,  # then the partner's periodic pull brings it
 )
-def sync_notify_partner(node_id: str) -> None:
-    """Push: tell a partner there is something new for it; it pulls at once."""
+def sync_push_partner(node_id: str) -> None:
+    """Push: send a partner the batches of this node's feed it has not read yet."""
     partner = partners().filter(node_id=node_id).first()
     if partner is not None:
-        partner_request(partner, "POST", "/sync/v1/notify", b"{}")
-        PartnerSync.objects.update_or_create(
-            partner=partner, defaults={"last_push_at": timezone.now()}
-        )
+        push_to(partner)
 
 
 @shared_task(**SYNC_TASK)
 def sync_push(object_type: str, object_id: str) -> None:
-    """After a change commits: notify the partners it concerns (those that may see the object
+    """After a change commits: push to the partners it concerns (those that may see the object
     now, or were shown it before and must get a retraction)."""
     for partner in partners():
         if object_type == ALL_OBJECTS or affects(partner, object_type, object_id):
-            sync_notify_partner.delay(partner.node_id)
+            sync_push_partner.delay(partner.node_id)
 
 
 @shared_task(

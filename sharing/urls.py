@@ -32,7 +32,7 @@ urlpatterns = [
     ),
     # Between nodes: signed requests only (sharing.node_auth).
     path("sync/v1/feed", sync_views.feed, name="sync-feed"),
-    path("sync/v1/notify", sync_views.notify, name="sync-notify"),
+    path("sync/v1/inbox", sync_views.inbox, name="sync-inbox"),
     path("sync/v1/manifest", sync_views.manifest, name="sync-manifest"),
     path("sync/v1/objects", sync_views.objects, name="sync-objects"),
     path(

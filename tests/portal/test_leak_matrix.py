@@ -615,7 +615,7 @@ def probe_sync_feed(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("sync-feed"))
     assert response.status_code == 401, username
     assert "records" not in response.json()
-    assert client.post(reverse("sync-notify")).status_code == 401, username
+    assert client.post(reverse("sync-inbox")).status_code == 401, username
     assert client.get(reverse("sync-manifest")).status_code == 401, username
     assert client.post(reverse("sync-objects")).status_code == 401, username
     for attachment in world.attachments.values():
@@ -709,7 +709,7 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:proposal-decision": lambda world, username, client: None,  # in probe_api_proposals
     "api:designation-proposals": lambda world, username, client: None,  # in probe_api_proposals
     "sync-status": probe_sync_status,
-    "sync-notify": lambda world, username, client: None,  # in probe_sync_feed
+    "sync-inbox": lambda world, username, client: None,  # in probe_sync_feed
     "sync-manifest": lambda world, username, client: None,  # in probe_sync_feed
     "sync-objects": lambda world, username, client: None,  # in probe_sync_feed
     "sync-attachment-content": lambda world, username, client: None,  # in probe_sync_feed
