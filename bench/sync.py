@@ -1,4 +1,4 @@
-"""Sync between nodes, measured on real nodes: PostgreSQL, the Redis broker, Celery workers
+"""Sync between nodes, measured on real nodes: PostgreSQL, a Redis broker, Celery workers
 and beat, gunicorn, HTTP on loopback (the federation tests' cluster, tests/federation).
 
 Node A publishes; B and C are partners whose agencies A shares with (CLEAR/GREEN, and AMBER
@@ -15,13 +15,14 @@ granted to them). Measured:
 
     .venv/bin/python bench/sync.py            # BENCH_SYNC_TOTAL=100000, BENCH_SYNC_FIRST=10000
 
-Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
+Needs PostgreSQL on 127.0.0.1:5432 and redis-server (the nodes get a Redis of their own).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,17 +35,16 @@ sys.path.insert(0, str(ROOT))
 
 from tests.federation.cluster import (  # noqa: E402
     BIN,
+    Broker,
     LiveNode,
     _postgres_admin,
     free_port,
-    redis_available,
     wait_for,
 )
 
 TOTAL = int(os.getenv("BENCH_SYNC_TOTAL", "100000"))
 FIRST = int(os.getenv("BENCH_SYNC_FIRST", "10000"))
 CHANGES = int(os.getenv("BENCH_SYNC_CHANGES", "200"))
-REDIS_DATABASES = {"a": 11, "b": 12, "c": 13}
 
 
 def helper(node: LiveNode, *args: str) -> dict:
@@ -63,15 +63,20 @@ def helper(node: LiveNode, *args: str) -> dict:
 
 
 def held(node: LiveNode) -> int:
-    return helper(node, "count")["held"]
+    """Designations in the node's database (a query, not a process: polling must not load the
+    machine it measures)."""
+    import psycopg
+
+    with psycopg.connect(node.database_url.replace("postgres://", "postgresql://")) as db:
+        return db.execute("SELECT count(*) FROM designations_designation").fetchone()[0]
 
 
 def main() -> None:
-    if not redis_available():
-        raise SystemExit("needs Redis on 127.0.0.1:6379")
-    import redis
-
+    if not shutil.which("redis-server"):
+        raise SystemExit("needs redis-server (the nodes' broker)")
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    broker = Broker(work / "broker")
+    broker.start()
     nodes: dict[str, LiveNode] = {}
     agencies = {"a": "A", "b": "B", "c": "C"}
     for node_id, agency in agencies.items():
@@ -79,7 +84,6 @@ def main() -> None:
         with _postgres_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')
-        redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DATABASES[node_id]).flushdb()
         (work / node_id).mkdir()
         nodes[node_id] = LiveNode(
             node_id=node_id,
@@ -87,7 +91,7 @@ def main() -> None:
             var_dir=work / node_id,
             port=free_port(),
             database_url=f"postgres://postgres@127.0.0.1:5432/{name}",
-            broker_url=f"redis://127.0.0.1:6379/{REDIS_DATABASES[node_id]}",
+            broker_url=broker.url(len(nodes)),
         )
     a, b, c = nodes["a"], nodes["b"], nodes["c"]
     figures: dict[str, float] = {}
@@ -200,6 +204,7 @@ def main() -> None:
     finally:
         for node in nodes.values():
             node.stop()
+        broker.stop()
         with _postgres_admin() as admin:
             for node_id in nodes:
                 admin.execute(f'DROP DATABASE IF EXISTS "sxbench_{node_id}" WITH (FORCE)')

@@ -7,7 +7,6 @@ DATABASE_URL...). Prints one JSON object.
     pull PARTNER K     K pulls from PARTNER when nothing changed: milliseconds each
     reconcile PARTNER K  K reconcile passes with PARTNER: seconds each, and the drift found
     kick PARTNER   queue a pull from PARTNER through the broker (the node's worker runs it)
-    count          designations held here
 """
 
 from __future__ import annotations
@@ -139,8 +138,6 @@ def main() -> None:
 
         sync_pull_partner.delay(args[0])
         answer = {"queued": args[0]}
-    elif command == "count":
-        answer = {"held": Designation.objects.count()}
     elif command == "pull":
         partner = Node.objects.get(node_id=args[0])
         results: list = []

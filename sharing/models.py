@@ -223,6 +223,9 @@ class PartnerSync(models.Model):
     pull_wanted_at = models.DateTimeField(
         null=True, blank=True, help_text="A pull asked for while a run held the lease"
     )
+    failures = models.PositiveIntegerField(
+        default=0, help_text="Pulls failed in a row (the periodic pull backs off)"
+    )
     partner_cursor = models.BigIntegerField(
         default=0, help_text="How far the partner has read this node's feed (as it last said)"
     )

@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from agencies.models import Node
@@ -31,9 +32,9 @@ from sharing.sync_apply import (
     batch_check,
     record_apply,
 )
-from sharing.sync_feed import DESIGNATION, batch_verify
+from sharing.sync_feed import DESIGNATION, NOTE, batch_verify
 from sharing.sync_http import PartnerUnavailable, partner_request, partner_send, signed_request
-from sharing.sync_manifest import digests, held_lines
+from sharing.sync_manifest import digests, held_lines, kind_of
 
 logger = logging.getLogger("sharing.sync")
 
@@ -84,7 +85,10 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
                 break
     except (PartnerUnavailable, BatchRejected) as error:
         PartnerSync.objects.filter(pk=state.pk).update(
-            last_error=str(error), last_pull_at=timezone.now(), lease_until=None
+            last_error=str(error),
+            last_pull_at=timezone.now(),
+            lease_until=None,
+            failures=F("failures") + 1,
         )
         logger.warning(
             "sync pull failed",
@@ -98,7 +102,7 @@ def sync_pull(partner: Node, *, max_batches: int = 1000) -> PullResult:
         reader.shutdown(wait=True, cancel_futures=True)
     now = timezone.now()
     PartnerSync.objects.filter(pk=state.pk).update(
-        last_error="", last_pull_at=now, last_success_at=now, lease_until=None
+        last_error="", last_pull_at=now, last_success_at=now, lease_until=None, failures=0
     )
     logger.info(
         f"sync pull from {partner.node_id}: cursor {result.cursor}",
@@ -149,6 +153,17 @@ def apply_at_cursor(partner: Node, state: PartnerSync, batch: dict[str, Any]) ->
             lease_until=timezone.now() + _lease(),
         )
     return applied
+
+
+def pull_due(state: PartnerSync | None, now: dt.datetime) -> bool:
+    """Whether the periodic pull should read this partner now: always, unless its last pulls
+    failed; then after 2, 4, 8... periods (at most 10 minutes), with jitter, so that a partner
+    that is down is not called every period by every node."""
+    if state is None or not state.failures or state.last_pull_at is None:
+        return True
+    period = settings.SYNC_PULL_SECONDS
+    wait = min(period * 2 ** min(state.failures, 10), 600) * random.uniform(0.8, 1.2)  # noqa: S311
+    return now >= state.last_pull_at + dt.timedelta(seconds=wait)
 
 
 def _read_feed(reader: ThreadPoolExecutor, partner: Node, after: int) -> Future[dict[str, Any]]:
@@ -216,21 +231,23 @@ def sync_reconcile(partner: Node) -> ReconcileResult:
             ours = {text.split(":")[0]: text for text in held.get(bucket, [])}
             stale = [pk for pk, text in theirs.items() if ours.get(pk) != text]
             extra = [pk for pk in ours if pk not in theirs]
-            for start in range(0, len(stale), 200):
-                ids = stale[start : start + 200]
-                batch = partner_request(
-                    partner, "POST", "/sync/v1/objects", json.dumps({"ids": ids}).encode()
-                )
-                batch_check(origin=partner, batch=batch)
-                with transaction.atomic():
-                    batch_apply(origin=partner, batch=batch)
+            for kind in (DESIGNATION, NOTE):  # designations first: notes are about them
+                ids = [pk for pk in stale if kind_of(theirs[pk]) == kind]
+                for start in range(0, len(ids), 200):
+                    body = {"ids": ids[start : start + 200], "type": kind}
+                    batch = partner_request(
+                        partner, "POST", "/sync/v1/objects", json.dumps(body).encode()
+                    )
+                    batch_check(origin=partner, batch=batch)
+                    with transaction.atomic():
+                        batch_apply(origin=partner, batch=batch)
             if extra:
                 # What the origin no longer serves us: dropped, as a retraction would.
                 with transaction.atomic():
                     for pk in extra:
                         record_apply(
                             origin=partner,
-                            record={"type": DESIGNATION, "id": pk, "action": "retract"},
+                            record={"type": kind_of(ours[pk]), "id": pk, "action": "retract"},
                             directory={},
                             result=ApplyResult(),
                         )

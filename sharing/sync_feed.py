@@ -199,11 +199,13 @@ def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str
 
 
 @transaction.atomic
-def objects_batch(*, partner: Node, ids: list[Any]) -> dict[str, Any]:
-    """The current state of the given designations for `partner` (reconciliation's repair):
-    upserts for what it may see, retractions for what it was shown and may not. Signed."""
+def objects_batch(*, partner: Node, ids: list[Any], kind: str = DESIGNATION) -> dict[str, Any]:
+    """The current state of the given designations (or notes) for `partner` (reconciliation's
+    repair): upserts for what it may see, retractions for what it was shown and may not.
+    Signed."""
     head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    records, owners = _records(partner, {uuid.UUID(str(object_id)): head for object_id in ids})
+    read = _note_records if kind == NOTE else _records
+    records, owners = read(partner, {uuid.UUID(str(object_id)): head for object_id in ids})
     return _signed_batch(partner, records, owners, after=None, until=None, more=False, head=head)
 
 

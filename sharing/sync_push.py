@@ -18,15 +18,16 @@ from typing import Any
 from django.utils import timezone
 
 from agencies.models import Node
-from sharing.models import PartnerSync
+from sharing.models import ChangeLogEntry, PartnerSync
 from sharing.sync_apply import BatchRejected, batch_check
 from sharing.sync_client import apply_at_cursor, claim
-from sharing.sync_feed import feed_batch
+from sharing.sync_feed import MAX_BATCH, feed_batch
 from sharing.sync_http import PartnerUnavailable, partner_request
 
 logger = logging.getLogger("sharing.sync")
 
 APPLIED, DUPLICATE, GAP, BUSY = "applied", "duplicate", "gap", "busy"
+LEFT_TO_PULL = "left to the partner's pull"
 MAX_PUSHED_BATCHES = 4  # a larger backlog is left to the partner's pull
 
 
@@ -44,6 +45,12 @@ def push_to(partner: Node) -> PushResult:
     state, _ = PartnerSync.objects.get_or_create(partner=partner)
     result = PushResult(partner=partner.node_id, cursor=state.partner_cursor)
     after = state.partner_cursor
+    head = ChangeLogEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    if head - after > MAX_PUSHED_BATCHES * MAX_BATCH:
+        # Far behind (or down for a while): its own pull reads the backlog; building batches
+        # here for a partner that may not answer would only slow the pushes to the others.
+        result.status = LEFT_TO_PULL
+        return result
     for _ in range(MAX_PUSHED_BATCHES):
         batch = feed_batch(partner=partner, after=after)
         if batch["until"] == after and result.batches:

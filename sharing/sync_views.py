@@ -18,7 +18,9 @@ from sharing.models import AuditAction, PartnerSync
 from sharing.node_auth import NodeAuthError, SignedRequest, node_authenticate
 from sharing.sync_apply import BatchRejected
 from sharing.sync_feed import (
+    DESIGNATION,
     MAX_BATCH,
+    NOTE,
     batch_sign,
     feed_batch,
     objects_batch,
@@ -88,7 +90,8 @@ def feed(request: HttpRequest) -> JsonResponse:
         )
     batch = feed_batch(partner=partner, after=int(after), limit=int(limit))
     # Where the partner is: pushes to it start there.
-    PartnerSync.objects.filter(partner=partner).update(partner_cursor=int(after))
+    if not PartnerSync.objects.filter(partner=partner).update(partner_cursor=int(after)):
+        PartnerSync.objects.get_or_create(partner=partner, defaults={"partner_cursor": int(after)})
     if batch["records"]:  # what was disclosed, and to whom; an empty poll discloses nothing
         audit_record(
             AuditAction.SYNC,
@@ -131,18 +134,23 @@ def manifest(request: HttpRequest) -> JsonResponse:
 @csrf_exempt  # a signed node request, not a browser form
 @require_POST
 def objects(request: HttpRequest) -> JsonResponse:
-    """POST /sync/v1/objects {"ids": [...]}: the current state of these designations for the
-    calling node (upserts, or retractions for what it may no longer see). Signed."""
+    """POST /sync/v1/objects {"ids": [...], "type": "designation" | "note"}: the current state
+    of these objects for the calling node (upserts, or retractions for what it may no longer
+    see). Signed."""
     partner = _partner(request)
     if isinstance(partner, JsonResponse):
         return partner
     try:
-        ids = [str(uuid.UUID(str(i))) for i in json.loads(request.body)["ids"]]
+        body = json.loads(request.body)
+        ids = [str(uuid.UUID(str(i))) for i in body["ids"]]
+        kind = body.get("type", DESIGNATION)
     except (ValueError, KeyError, TypeError, AttributeError):
-        return _problem(400, "Bad Request", 'Send {"ids": [designation ids]}.')
+        return _problem(400, "Bad Request", 'Send {"ids": [ids], "type": "designation"}.')
+    if kind not in (DESIGNATION, NOTE):
+        return _problem(400, "Bad Request", 'type is "designation" or "note".')
     if not 1 <= len(ids) <= MAX_OBJECTS:
         return _problem(400, "Bad Request", f"Send 1 to {MAX_OBJECTS} ids.")
-    batch = objects_batch(partner=partner, ids=ids)
+    batch = objects_batch(partner=partner, ids=ids, kind=kind)
     audit_record(
         AuditAction.SYNC,
         actor_name=f"node:{partner.node_id}",

@@ -8,7 +8,7 @@ from django.utils import timezone
 from agencies.models import Node
 from sharing.changelog import ALL_OBJECTS
 from sharing.sync_apply import BatchRejected
-from sharing.sync_client import sync_pull, sync_reconcile
+from sharing.sync_client import pull_due, sync_pull, sync_reconcile
 from sharing.sync_feed import affects, partners
 from sharing.sync_http import PartnerUnavailable
 from sharing.sync_push import push_to
@@ -28,30 +28,27 @@ SYNC_TASK = {
 }
 
 
-@shared_task(
-    **SYNC_TASK,
-    autoretry_for=(PartnerUnavailable,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,  # then the periodic pull takes over
-)
+@shared_task(**SYNC_TASK)
 def sync_pull_partner(node_id: str) -> None:
-    """Read one partner's feed from the stored cursor and apply it."""
-    partner = Node.objects.filter(node_id=node_id, is_local=False).first()
-    if partner is None or not partner.signing_public_key:
+    """Read one partner's feed from the stored cursor and apply it. Not retried by Celery: the
+    periodic pull is the retry, backing off while the partner fails (sync_client.pull_due)."""
+    partner = partners().filter(node_id=node_id).first()
+    if partner is None:
         return
     try:
         sync_pull(partner)
-    except BatchRejected:
-        return  # recorded on the partner's sync state and audited; retrying changes nothing
+    except (PartnerUnavailable, BatchRejected):
+        return  # recorded on the partner's sync state (and audited when refused)
 
 
 @shared_task(**SYNC_TASK)
 def sync_pull_all() -> None:
-    """Beat: a pull from every partner, so a missed push is caught up without anyone acting."""
-    for node_id in partners().values_list("node_id", flat=True):
-        sync_pull_partner.delay(node_id)
+    """Beat: a pull from every partner that is due, so a missed push is caught up without
+    anyone acting."""
+    now = timezone.now()
+    for partner in partners().select_related("sync"):
+        if pull_due(getattr(partner, "sync", None), now):
+            sync_pull_partner.delay(partner.node_id)
 
 
 @shared_task(

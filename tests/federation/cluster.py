@@ -3,8 +3,9 @@
 talking to the others over HTTP on loopback.
 
 Databases follow the suite's: PostgreSQL when DATABASE_URL names it (one database per node,
-dropped afterwards), SQLite files otherwise. The broker is Redis (one database number per
-node) when it answers on 127.0.0.1:6379, else each node's own filesystem broker.
+dropped afterwards), SQLite files otherwise. The broker is a Redis server of the federation's
+own (one database number per node; a test may stop and restart it) when `redis-server` is
+installed, else each node's own filesystem broker.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,8 +29,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-# Redis database numbers for test nodes (the suite's own Celery tests use 15).
-FIRST_REDIS_DATABASE, MAX_NODES = 11, 4
+MAX_NODES = 4
 
 
 def free_port() -> int:
@@ -40,6 +41,56 @@ def free_port() -> int:
 def redis_available() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Broker:
+    """A Redis server for one federation, without persistence: a restart loses what it held,
+    as a broker restarted without a disk would."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def url(self, number: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{number}"
+
+    def start(self) -> None:
+        self.directory.mkdir(exist_ok=True)
+        log = (self.directory / "redis.log").open("a")
+        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(lambda: _listening(self.port), timeout=20, what="the federation's Redis")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
     except OSError:
         return False
@@ -60,6 +111,7 @@ class LiveNode:
     port: int
     database_url: str
     broker_url: str
+    broker: Broker | None = None
     token: str = ""
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -159,11 +211,7 @@ class LiveNode:
             wait_for(self._listening, timeout=30, what=f"{self.node_id} web server")
 
     def _listening(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
+        return _listening(self.port)
 
     def stop(self, *roles: str, sig: int = signal.SIGTERM) -> None:
         for role in roles or list(self.processes):
@@ -234,7 +282,9 @@ def _postgres_admin():  # type: ignore[no-untyped-def]
 def federation(tmp_path: Path, nodes: dict[str, str]) -> Iterator[dict[str, LiveNode]]:
     """Nodes {node_id: agency code}, each peered with every other, all processes running."""
     on_postgres = os.getenv("DATABASE_URL", "").startswith("postgres")
-    use_redis = redis_available()
+    broker = Broker(tmp_path / "broker") if shutil.which("redis-server") else None
+    if broker is not None:
+        broker.start()
     run = secrets.token_hex(3)
     cluster: dict[str, LiveNode] = {}
     assert len(nodes) <= MAX_NODES
@@ -248,14 +298,7 @@ def federation(tmp_path: Path, nodes: dict[str, str]) -> Iterator[dict[str, Live
             database_url = f"postgres://postgres@127.0.0.1:5432/{name}"
         else:
             database_url = f"sqlite:///{var_dir / 'node.sqlite3'}"
-        if use_redis:
-            number = FIRST_REDIS_DATABASE + index
-            import redis
-
-            redis.Redis(host="127.0.0.1", port=6379, db=number).flushdb()
-            broker_url = f"redis://127.0.0.1:6379/{number}"
-        else:
-            broker_url = "filesystem://"
+        broker_url = broker.url(index) if broker is not None else "filesystem://"
         cluster[node_id] = LiveNode(
             node_id=node_id,
             agency=agency,
@@ -263,6 +306,7 @@ def federation(tmp_path: Path, nodes: dict[str, str]) -> Iterator[dict[str, Live
             port=free_port(),
             database_url=database_url,
             broker_url=broker_url,
+            broker=broker,
         )
     try:
         for node in cluster.values():
@@ -282,6 +326,8 @@ def federation(tmp_path: Path, nodes: dict[str, str]) -> Iterator[dict[str, Live
     finally:
         for node in cluster.values():
             node.stop()
+        if broker is not None:
+            broker.stop()
         if on_postgres:
             with _postgres_admin() as admin:
                 for node in cluster.values():
