@@ -189,6 +189,8 @@ class SyncOffer(models.Model):
     object_type = models.CharField(max_length=40)
     object_id = models.UUIDField()
     version = models.PositiveIntegerField()
+    # Retracted at this sequence, kept until the partner's cursor passes it.
+    retracted_seq = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

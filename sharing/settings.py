@@ -209,6 +209,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / f"celerybeat-{NODE_ID}")
+SYNC_PULL_SECONDS = envint("SYNC_PULL_SECONDS", "30")  # also the unit of the pull's backoff
 CELERY_BEAT_SCHEDULE = {
     "node-heartbeat": {
         "task": "sharing.tasks.node_heartbeat",
@@ -217,7 +218,7 @@ CELERY_BEAT_SCHEDULE = {
     # Pull from every partner (push makes changes arrive sooner; this catches up).
     "sync-pull-all": {
         "task": "sharing.tasks.sync_pull_all",
-        "schedule": envint("SYNC_PULL_SECONDS", "30"),
+        "schedule": SYNC_PULL_SECONDS,
     },
     # Compare digests with every partner and repair what push and pull missed.
     "sync-reconcile-all": {

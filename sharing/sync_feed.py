@@ -114,7 +114,8 @@ def _audiences(
 
 
 def _offered(partner: Node, object_type: str, ids: list[Any]) -> set[Any]:
-    """Which of these objects the partner was shown before (it gets retractions for them)."""
+    """Which of these objects the partner was shown before (it gets retractions for them, until
+    it confirms holding the batch that retracted them)."""
     return set(
         SyncOffer.objects.filter(
             partner=partner, object_type=object_type, object_id__in=ids
@@ -122,12 +123,20 @@ def _offered(partner: Node, object_type: str, ids: list[Any]) -> set[Any]:
     )
 
 
-def _offer(partner: Node, object_type: str, versions: dict[Any, int], dropped: list[Any]) -> None:
-    """Record what this batch shows the partner and what it retracts (a statement each, not
-    one per record)."""
-    SyncOffer.objects.filter(
-        partner=partner, object_type=object_type, object_id__in=dropped
-    ).delete()
+def _offer(
+    partner: Node, object_type: str, versions: dict[Any, int], dropped: dict[Any, int]
+) -> None:
+    """Record what this batch shows the partner, and what it retracts (id -> the retraction's
+    sequence). A retracted offer is kept until the partner's cursor passes the retraction
+    (_forget_retracted): a batch built and then not applied (lost, refused as busy, its
+    worker killed) must retract again when it is built again."""
+    by_seq: dict[int, list[Any]] = {}
+    for pk, seq in dropped.items():
+        by_seq.setdefault(seq, []).append(pk)
+    for seq, ids in by_seq.items():
+        SyncOffer.objects.filter(
+            partner=partner, object_type=object_type, object_id__in=ids
+        ).update(retracted_seq=seq)
     SyncOffer.objects.bulk_create(
         [
             SyncOffer(partner=partner, object_type=object_type, object_id=pk, version=version)
@@ -135,8 +144,13 @@ def _offer(partner: Node, object_type: str, versions: dict[Any, int], dropped: l
         ],
         update_conflicts=True,
         unique_fields=["partner", "object_type", "object_id"],
-        update_fields=["version"],
+        update_fields=["version", "retracted_seq"],
     )
+
+
+def _forget_retracted(partner: Node, cursor: int) -> None:
+    """The partner holds everything up to `cursor`: retractions before it are done."""
+    SyncOffer.objects.filter(partner=partner, retracted_seq__lte=cursor).delete()
 
 
 def _designation_record(
@@ -160,6 +174,7 @@ def _designation_record(
 def feed_batch(*, partner: Node, after: int, limit: int = MAX_BATCH) -> dict[str, Any]:
     """The next batch for `partner`: change-log rows after `after` (at most `limit`), each
     object once, at its current state, in sequence order. Signed."""
+    _forget_retracted(partner, after)  # asking from `after`, the partner holds all before it
     entries = list(
         ChangeLogEntry.objects.filter(seq__gt=after).order_by("seq")[: min(limit, MAX_BATCH)]
     )
@@ -254,7 +269,7 @@ def _records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], set[A
     offered = _offered(partner, DESIGNATION, ids)
     records = []
     shown: dict[Any, int] = {}
-    dropped: list[Any] = []
+    dropped: dict[Any, int] = {}
     for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
         designation = visible.get(object_id)
         if designation is not None:
@@ -267,7 +282,7 @@ def _records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], set[A
             records.append(
                 {"seq": seq, "type": DESIGNATION, "id": str(object_id), "action": "retract"}
             )
-            dropped.append(object_id)
+            dropped[object_id] = seq
     _offer(partner, DESIGNATION, shown, dropped)
     return records, {d.owner for d in visible.values()}
 
@@ -286,7 +301,7 @@ def _note_records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], 
     offered = _offered(partner, NOTE, ids)
     records = []
     shown: dict[Any, int] = {}
-    dropped: list[Any] = []
+    dropped: dict[Any, int] = {}
     for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
         note = visible.get(object_id)
         if note is not None:
@@ -314,7 +329,7 @@ def _note_records(partner: Node, last_seq: dict[Any, int]) -> tuple[list[dict], 
             shown[object_id] = note.version
         elif object_id in offered:
             records.append({"seq": seq, "type": NOTE, "id": str(object_id), "action": "retract"})
-            dropped.append(object_id)
+            dropped[object_id] = seq
     _offer(partner, NOTE, shown, dropped)
     return records, {n.owner for n in visible.values()}
 
@@ -386,7 +401,7 @@ def _attachment_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
     offered = _offered(partner, ATTACHMENT, ids)
     records = []
     shown: dict[Any, int] = {}
-    dropped: list[Any] = []
+    dropped: dict[Any, int] = {}
     for object_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
         attachment = visible.get(object_id)
         if attachment is not None:
@@ -423,7 +438,7 @@ def _attachment_records(partner: Node, last_seq: dict[Any, int]) -> list[dict]:
             records.append(
                 {"seq": seq, "type": ATTACHMENT, "id": str(object_id), "action": "retract"}
             )
-            dropped.append(object_id)
+            dropped[object_id] = seq
     _offer(partner, ATTACHMENT, shown, dropped)
     return records
 

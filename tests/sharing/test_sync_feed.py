@@ -112,7 +112,12 @@ def test_a_revoked_grant_is_retracted_and_hidden_changes_say_nothing(federation)
             "action": "retract",
         }
     ]
-    # Once retracted, it is not retracted again.
+    # Read again from the same cursor (the batch never applied: lost, refused while busy, its
+    # worker killed): the retraction again.
+    again = read_feed(partner, keys, f"after={first['until']}")
+    assert again["records"] == second["records"]
+    # Once the partner reads on from past it, it holds the retraction: not sent again.
+    read_feed(partner, keys, f"after={second['until']}")
     third = read_feed(partner, keys, f"after={first['until']}")
     assert third["records"] == []
 
