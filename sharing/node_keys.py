@@ -222,6 +222,10 @@ def partner_register(*, descriptor: dict, replace_keys: bool = False) -> Node:
         )
         for entry in agencies:
             _replica_agency(node, entry)
+        # New details (an address, keys): the periodic pull tries it at once, not after a backoff.
+        from sharing.models import PartnerSync
+
+        PartnerSync.objects.filter(partner=node).update(failures=0)
     return node
 
 

@@ -559,11 +559,11 @@ def test_a_note_that_arrives_before_its_designation_is_held_then_applied(nodes) 
     does not hold the designation yet: held, with its error, shown in the sync status, and
     applied once UN is back and its designation arrives."""
     un, eu, uk = nodes["un"], nodes["eu"], nodes["uk"]
-    eu.stop("worker", "beat")  # EU does not take UN's designation yet
+    eu.stop()  # EU does not take UN's designation yet (neither pulled nor pushed to its inbox)
     created = un.api(
         "POST",
         "designations",
-        {"regime": "R1", "name": "Noted Before", "subject_kind": "person", "marking": "GREEN"},
+        {"regime": "R1", "name": "Noted Before", "subject_kind": "person", "marking": "CLEAR"},
     )
     designation = created.body["id"]
     wait_for(
@@ -579,7 +579,7 @@ def test_a_note_that_arrives_before_its_designation_is_held_then_applied(nodes) 
     )
     assert written.status == 201, written.body
     note = written.body["id"]
-    eu.start("worker", "beat")
+    eu.start()
     wait_for(
         lambda: "held 1" in _status_line(eu, "uk"),
         timeout=PROPAGATION,
@@ -726,6 +726,7 @@ def test_an_altered_batch_is_rejected_audited_and_the_real_one_applied_later(nod
         def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
             pass
 
+    un.stop("worker")  # no push: the EU node reads UN's feed, through the impostor
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), Impostor)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     descriptor = _json.loads(un.manage("node", "export"))
@@ -760,6 +761,7 @@ def test_an_altered_batch_is_rejected_audited_and_the_real_one_applied_later(nod
     finally:
         eu.manage("node", "add-partner", "-", stdin=_json.dumps(descriptor))
         server.shutdown()
+        un.start("worker")
     wait_for(
         lambda: (
             eu.api("GET", f"designations/{designation}").body.get("name") == "Genuine Name Amended"
