@@ -198,6 +198,15 @@ class SyncOffer(models.Model):
                 fields=["partner", "object_type", "object_id"], name="one_offer_per_object"
             )
         ]
+        indexes = [
+            # Every feed request forgets the retractions the partner holds: a few rows among
+            # all the offers, found without reading the others.
+            models.Index(
+                fields=["partner", "retracted_seq"],
+                condition=models.Q(retracted_seq__isnull=False),
+                name="offer_retracted_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.partner_id}: {self.object_type} {self.object_id} v{self.version}"

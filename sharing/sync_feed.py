@@ -38,7 +38,7 @@ PROPOSAL = "proposal"
 ATTACHMENT = "attachment"
 SHARING_GROUP = "sharing_group"
 FEED_VERSION = 1
-MAX_BATCH = 500
+MAX_BATCH = 1000  # records per batch: about 2 MB of JSON for rich list entries
 # Levels a partner agency can hold on an object it does not own.
 SHARED_LEVELS = [Level.VIEW, Level.COMMENT, Level.DOWNLOAD]
 
