@@ -3,10 +3,17 @@ imports DRF's views: DRF loads these classes while its views module is still imp
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    get_authorization_header,
+)
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
@@ -70,6 +77,25 @@ class ClientRateThrottle(SimpleRateThrottle):
         else:
             ident = f"address:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class VerifiedSessionAuthentication(SessionAuthentication):
+    """The portal's session, once past the sign-in's code step: a password alone does not
+    open the API."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        from agencies.sign_in import second_step_due
+
+        result = super().authenticate(request)
+        if result is not None and second_step_due(request._request):
+            return None
+        return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The portal's session, described as DRF's session authentication is."""
+
+    target_class = "sharing.api_auth.VerifiedSessionAuthentication"
 
 
 class ApiClientAuthenticationScheme(OpenApiAuthenticationExtension):

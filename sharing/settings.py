@@ -4,6 +4,7 @@ a filesystem Celery broker)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -72,6 +73,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "sharing",
     "agencies",
     "designations",
@@ -83,10 +87,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "agencies.sign_in.RequireSecondStepMiddleware",
     "sharing.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out sign-in
 ]
 
 ROOT_URLCONF = "sharing.urls"
@@ -129,6 +136,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "agencies.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out account before the password
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -157,6 +165,27 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+
+# Sign-in: a password, then a code from an authenticator app (agencies.sign_in). Only the
+# local demo may do without the code.
+REQUIRE_TOTP = envbool("REQUIRE_TOTP", "true")
+if PRODUCTION and not REQUIRE_TOTP:
+    raise ImproperlyConfigured("REQUIRE_TOTP=false is for the local demo, never production.")
+OTP_TOTP_ISSUER = f"Sanctions Exchange ({NODE_NAME})"
+# Failed passwords and codes, per account: locked for a while after this many.
+AXES_FAILURE_LIMIT = envint("SIGN_IN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("SIGN_IN_LOCKOUT_MINUTES", "15"))
+# Per account, not per address: an agency's people often share one egress address, and one
+# person's typos must not lock out the whole agency (django-otp also slows code guessing).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # "no ip_address in AXES_LOCKOUT_PARAMETERS": see above
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429  # Too Many Requests
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# A session lasts a working day and ends with the browser.
+SESSION_COOKIE_AGE = envint("SESSION_SECONDS", str(8 * 3600))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Security headers and cookies. Secure cookies and HSTS need HTTPS, which production has.
 SESSION_COOKIE_HTTPONLY = True
@@ -234,7 +263,7 @@ REST_FRAMEWORK = {
     # Tokens first: an unauthenticated request gets 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "sharing.api_auth.ApiClientAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "sharing.api_auth.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sharing.api_auth.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["sharing.api_auth.ClientRateThrottle"],

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from agencies import sign_in
 from agencies import views as agency_views
 from sharing import sync_views
 from sharing import views as sharing_views
@@ -13,6 +14,8 @@ from sharing import views as sharing_views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:designation-list"), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/code/", sign_in.code, name="login-code"),
+    path("login/code/setup/", sign_in.code_setup, name="login-code-setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designations/", include("designations.urls")),
     path("audit/", sharing_views.audit_log, name="audit-log"),

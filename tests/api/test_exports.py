@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from django.http import HttpRequest
 from django.urls import reverse
 from followthemoney import model
 from followthemoney.exc import InvalidData
@@ -134,7 +135,7 @@ def test_a_real_list_exports_as_ftm_with_names_dates_and_documents(unsc: Agency,
 
     user_create(username="ana", password=PASSWORD, agency=unsc, role=Role.LIAISON)
     portal = Client()
-    assert portal.login(username="ana", password=PASSWORD)
+    assert portal.login(request=HttpRequest(), username="ana", password=PASSWORD)  # axes
     entities = valid_entities(body_of(portal.get(FTM)))
     assert sum(e.schema.name == "Sanction" for e in entities) == Designation.objects.count()
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 
@@ -22,7 +23,8 @@ def detail(designation: Designation) -> str:
 
 def signed_in(user: User) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    # django-axes needs the request that the sign-in form would have.
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 

@@ -8,6 +8,7 @@ fails `test_every_route_is_in_the_leak_matrix`, so no page or endpoint is added 
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -623,6 +624,23 @@ def probe_sync_feed(world: World, username: str, client: Client) -> None:
         assert client.get(url).status_code == 401, username
 
 
+def probe_sign_in_code(world: World, username: str, client: Client) -> None:
+    """The code step shows a person their own authenticator key and nobody else's."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    setup = client.get(reverse("login-code-setup"))
+    if anonymous(world, username):
+        assert_sent_to_login(setup)
+        assert_sent_to_login(client.get(reverse("login-code")))
+        return
+    assert setup.status_code == 200, username
+    device = TOTPDevice.objects.get(user=world.users[username], confirmed=False)
+    assert base64.b32encode(device.bin_key).decode() in setup.text
+    others = TOTPDevice.objects.exclude(user=world.users[username])
+    assert not any(base64.b32encode(o.bin_key).decode() in setup.text for o in others)
+    assert client.get(reverse("login-code")).url.startswith(reverse("login-code-setup"))
+
+
 def probe_audit_log(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("audit-log"))
     user = world.users[username]
@@ -715,6 +733,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "sync-attachment-content": lambda world, username, client: None,  # in probe_sync_feed
     "api:export-ftm": lambda world, username, client: None,  # in probe_api_exports
     "audit-log": probe_audit_log,
+    "login-code-setup": probe_sign_in_code,
+    "login-code": lambda world, username, client: None,  # in probe_sign_in_code
     "admin:*": probe_admin,
 }
 # Routes that show no shared data to anyone (the API's description is public).

@@ -83,3 +83,13 @@ def test_development_key_is_random_and_outside_the_repository(settings) -> None:
         check=False,
     )
     assert tracked.stdout == ""
+
+
+def test_production_refuses_to_sign_in_without_the_code_step(tmp_path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(GOOD_KEY)
+    result = start_node(
+        tmp_path, SECRET_KEY_FILE=str(secret_file), ALLOWED_HOSTS="a.example", REQUIRE_TOTP="false"
+    )
+    assert result.returncode != 0
+    assert "REQUIRE_TOTP=false is for the local demo" in result.stderr
