@@ -8,7 +8,9 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.designation_list, name="designation-list"),
+    path("new/", views.designation_new, name="designation-new"),
     path("<uuid:designation_id>/", views.designation_detail, name="designation-detail"),
+    path("<uuid:designation_id>/notes/", views.designation_note_add, name="designation-note-add"),
     path("<uuid:designation_id>/grants/", views.designation_grant, name="designation-grant"),
     path(
         "<uuid:designation_id>/grants/revoke/",

@@ -6,16 +6,17 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from designations.attachments import attachment_record
 from designations.downloads import attachment_response
+from designations.forms import DesignationForm, NoteForm
 from designations.models import Designation, DesignationStatus, IntelligenceNote, SubjectKind
 from designations.selectors import (
     DesignationFilters,
@@ -23,6 +24,7 @@ from designations.selectors import (
     designation_get,
     designation_search,
 )
+from designations.services import designation_create, note_create
 from sharing import access
 from sharing.access import Level
 from sharing.audit import audit_record
@@ -107,6 +109,9 @@ def designation_detail(request: HttpRequest, designation_id: UUID) -> HttpRespon
             **_attachments_panel(request, designation, "portal:designation-attach"),
             "grant_url": reverse("portal:designation-grant", args=[designation.pk]),
             "revoke_url": reverse("portal:designation-revoke", args=[designation.pk]),
+            "note_form": NoteForm()
+            if access.may(request.user, Level.COMMENT, designation)
+            else None,
         },
     )
 
@@ -251,3 +256,48 @@ def attachment_download(request: HttpRequest, attachment_id: UUID) -> HttpRespon
         return render(
             request, "portal/integrity_error.html", {"attachment": attachment}, status=500
         )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def designation_new(request: HttpRequest) -> HttpResponse:
+    """GET/POST /designations/new/: publish a designation (publishers and agency admins)."""
+    user = request.user
+    if not user.may_publish:  # type: ignore[union-attr]
+        raise PermissionDenied("Publishing is for your agency's publishers.")
+    form = DesignationForm(request.POST or None, agency=user.agency)  # type: ignore[union-attr]
+    if request.method == "POST" and form.is_valid():
+        try:
+            designation = designation_create(
+                actor=user,  # type: ignore[arg-type]
+                regime=form.cleaned_data["regime"],
+                data=form.designation_data(),
+                marking=form.cleaned_data["marking"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Published: {designation.name}.")
+            return redirect(designation)
+    status = 400 if form.errors else 200
+    return render(request, "portal/designation_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def designation_note_add(request: HttpRequest, designation_id: UUID) -> HttpResponse:
+    """POST /designations/<id>/notes/: a note on a designation one may comment on."""
+    designation = _visible_or_404(request, designation_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A note needs a title and a text.")
+        return redirect(designation)
+    note = note_create(
+        actor=request.user,  # type: ignore[arg-type]
+        designation=designation,
+        title=form.cleaned_data["title"],
+        body=form.cleaned_data["body"],
+        marking=form.cleaned_data["marking"],
+    )
+    messages.success(request, f"Note added: {note.title}.")
+    return redirect(f"{designation.get_absolute_url()}#notes")

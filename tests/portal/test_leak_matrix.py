@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from agencies.api_clients import ClientPrincipal
-from designations.models import Attachment
+from designations.models import Attachment, IntelligenceNote
 from sharing.models import AuditEntry
 from tests.world import (
     TOKEN,
@@ -201,6 +201,34 @@ def probe_designation_attach(world: World, username: str, client: Client) -> Non
         else:
             assert response.status_code == 403, (username, spec.designation.name)
     assert Attachment.objects.count() == len(world.attachments)
+
+
+def probe_designation_note_add(world: World, username: str, client: Client) -> None:
+    notes_before = IntelligenceNote.objects.count()
+    for spec in world.specs:
+        # An empty form: allowed people are sent back with the form's error, nothing written.
+        response = client.post(reverse("portal:designation-note-add", args=[spec.designation.pk]))
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif not expected_to_see(world, username, spec):
+            assert response.status_code == 404, (username, spec.designation.name)
+        else:
+            assert response.status_code == 302, (username, spec.designation.name)
+    assert IntelligenceNote.objects.count() == notes_before
+
+
+def probe_designation_new(world: World, username: str, client: Client) -> None:
+    response = client.get(reverse("portal:designation-new"))
+    user = world.users[username]
+    if anonymous(world, username):
+        assert_sent_to_login(response)
+    elif not getattr(user, "may_publish", False):
+        assert response.status_code == 403, username
+    else:
+        assert response.status_code == 200, username
+        # Only the agency's own regimes are offered.
+        offered = set(response.context["form"].fields["regime"].queryset)
+        assert all(regime.owner_id == user.agency_id for regime in offered)
 
 
 def probe_note_attach(world: World, username: str, client: Client) -> None:
@@ -734,6 +762,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "api:export-ftm": lambda world, username, client: None,  # in probe_api_exports
     "audit-log": probe_audit_log,
     "login-code-setup": probe_sign_in_code,
+    "portal:designation-new": probe_designation_new,
+    "portal:designation-note-add": probe_designation_note_add,
     "login-code": lambda world, username, client: None,  # in probe_sign_in_code
     "admin:*": probe_admin,
 }

@@ -1,0 +1,59 @@
+"""The portal's forms for designations and notes. They turn what a person typed into the
+designation data format (designations.data); the services validate and write it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from agencies.models import Agency
+from designations.models import NameKind, Regime, SubjectKind
+from sharing.models import Marking
+
+MARKING_CHOICES = [(m.value, m.label) for m in Marking if m != Marking.RED] + [
+    (Marking.RED.value, Marking.RED.label)
+]
+
+
+class DesignationForm(forms.Form):
+    regime = forms.ModelChoiceField(queryset=Regime.objects.none(), label="Regime")
+    subject_kind = forms.ChoiceField(choices=SubjectKind.choices, label="Subject")
+    name = forms.CharField(max_length=300, label="Primary name")
+    aliases = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Also known as",
+        help_text="One name per line.",
+    )
+    reasons = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Reasons"
+    )
+    marking = forms.ChoiceField(choices=MARKING_CHOICES, initial=Marking.AMBER, label="Marking")
+
+    def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the agency's own regimes (the service checks again).
+        self.fields["regime"].queryset = Regime.objects.filter(owner=agency)  # type: ignore[attr-defined]
+
+    def clean_aliases(self) -> list[str]:
+        aliases = [line.strip() for line in self.cleaned_data["aliases"].splitlines()]
+        if any(len(alias) > 500 for alias in aliases):
+            raise forms.ValidationError("A name may have at most 500 characters.")
+        return [alias for alias in aliases if alias]
+
+    def designation_data(self) -> dict[str, Any]:
+        """The designation data format of what was typed."""
+        values = self.cleaned_data
+        return {
+            "subject_kind": values["subject_kind"],
+            "name": values["name"],
+            "reasons": values["reasons"],
+            "names": [{"kind": NameKind.ALIAS, "full_name": alias} for alias in values["aliases"]],
+        }
+
+
+class NoteForm(forms.Form):
+    title = forms.CharField(max_length=300, label="Title")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Note")
+    marking = forms.ChoiceField(choices=MARKING_CHOICES, initial=Marking.AMBER, label="Marking")

@@ -1,0 +1,93 @@
+"""Publishing a designation and adding a note in the portal: the forms write through the
+services (history, change log, audit) and refuse bad input without writing anything."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from agencies.models import Role
+from agencies.services import user_create
+from designations.models import Designation, IntelligenceNote, Regime
+from sharing.access import Level
+from sharing.grants import grant_create
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+NEW = "/designations/new/"
+
+
+@pytest.fixture
+def regime(agency_a) -> Regime:
+    return Regime.objects.create(owner=agency_a, code="R1", name="Regime of A")
+
+
+def test_a_publisher_publishes_with_aliases_and_finds_it_by_one(client, alice, regime) -> None:
+    client.force_login(alice)
+    form = client.get(NEW)
+    assert form.status_code == 200 and 'name="aliases"' in form.text
+    done = client.post(
+        NEW,
+        {
+            "regime": regime.pk,
+            "subject_kind": "person",
+            "name": "Ivan Formsky",
+            "aliases": "Ivan the Form\n\n  Vanya Formsky  ",
+            "reasons": "Testing.",
+            "marking": "AMBER",
+        },
+    )
+    designation = Designation.objects.get(name="Ivan Formsky")
+    assert done.status_code == 302 and done.url == designation.get_absolute_url()
+    assert sorted(designation.names.values_list("full_name", flat=True)) == [
+        "Ivan Formsky",
+        "Ivan the Form",
+        "Vanya Formsky",
+    ]
+    assert designation.history.count() == 1 and designation.marking == "AMBER"
+    found = client.get("/designations/", {"q": "Vanya Formsky"})
+    assert "Ivan Formsky" in found.text
+
+
+def test_bad_input_is_refused_and_writes_nothing(client, alice, regime, agency_b) -> None:
+    other = Regime.objects.create(owner=agency_b, code="RB", name="Regime of B")
+    client.force_login(alice)
+    nameless = client.post(NEW, {"regime": regime.pk, "subject_kind": "person", "name": ""})
+    assert nameless.status_code == 400 and "This field is required" in nameless.text
+    foreign = client.post(
+        NEW, {"regime": other.pk, "subject_kind": "person", "name": "X", "marking": "AMBER"}
+    )
+    assert foreign.status_code == 400  # another agency's regime is not a choice
+    assert not Designation.objects.exists()
+
+
+def test_a_liaison_may_not_publish(client, bob) -> None:
+    client.force_login(bob)
+    assert client.get(NEW).status_code == 403
+    assert client.post(NEW, {"name": "X"}).status_code == 403
+
+
+def test_a_note_is_added_by_whoever_may_comment(client, alice, bob, charlie, regime) -> None:
+    admin = user_create(
+        username="ada", agency=alice.agency, role=Role.AGENCY_ADMIN, password=PASSWORD
+    )
+    client.force_login(alice)
+    client.post(
+        NEW,
+        {"regime": regime.pk, "subject_kind": "person", "name": "Noted", "marking": "AMBER"},
+    )
+    designation = Designation.objects.get(name="Noted")
+    grant_create(actor=admin, obj=designation, grantee=bob.agency, level=Level.COMMENT)
+    url = reverse("portal:designation-note-add", args=[designation.pk])
+
+    client.force_login(bob)
+    page = client.get(designation.get_absolute_url())
+    assert "Add a note" in page.text
+    added = client.post(url, {"title": "Seen", "body": "In port.", "marking": "AMBER"})
+    assert added.status_code == 302
+    note = IntelligenceNote.objects.get()
+    assert (note.owner, note.author, note.designation) == (bob.agency, bob, designation)
+
+    client.force_login(charlie)  # may not see it at all
+    assert client.post(url, {"title": "X", "body": "Y", "marking": "AMBER"}).status_code == 404
+    assert IntelligenceNote.objects.count() == 1
