@@ -55,5 +55,7 @@ class DesignationForm(forms.Form):
 
 class NoteForm(forms.Form):
     title = forms.CharField(max_length=300, label="Title")
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Note")
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), label="Note", help_text="Markdown."
+    )
     marking = forms.ChoiceField(choices=MARKING_CHOICES, initial=Marking.AMBER, label="Marking")
