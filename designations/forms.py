@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from agencies.models import Agency
-from designations.models import NameKind, Regime, SubjectKind
+from designations.models import Designation, NameKind, Regime, SubjectKind
 from sharing.models import Marking
 
 MARKING_CHOICES = [(m.value, m.label) for m in Marking if m != Marking.RED] + [
@@ -59,3 +59,57 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}), label="Note", help_text="Markdown."
     )
     marking = forms.ChoiceField(choices=MARKING_CHOICES, initial=Marking.AMBER, label="Marking")
+
+
+class AmendForm(forms.Form):
+    """What a publisher most often amends: the primary name, the aliases, the reasons. Other
+    kinds of name (former, original script) are kept as they are."""
+
+    name = forms.CharField(max_length=300, label="Primary name")
+    aliases = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Also known as",
+        help_text="One name per line.",
+    )
+    reasons = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Reasons"
+    )
+    reason = forms.CharField(
+        max_length=1000, label="Why this amendment", help_text="Kept in the version history."
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    clean_aliases = DesignationForm.clean_aliases
+
+    @classmethod
+    def for_designation(cls, designation: Designation) -> AmendForm:
+        names = designation.names.all()
+        return cls(
+            initial={
+                "name": designation.name,
+                "aliases": "\n".join(n.full_name for n in names if n.kind == NameKind.ALIAS),
+                "reasons": designation.reasons,
+                "version": designation.version,
+            }
+        )
+
+    def changes(self, designation: Designation) -> dict[str, Any]:
+        values = self.cleaned_data
+        kept = [
+            {"kind": n.kind, "full_name": n.full_name, "script": n.script}
+            for n in designation.names.all()
+            if n.kind not in (NameKind.PRIMARY, NameKind.ALIAS)
+        ]
+        return {
+            "name": values["name"],
+            "reasons": values["reasons"],
+            "names": [{"kind": NameKind.PRIMARY, "full_name": values["name"]}]
+            + [{"kind": NameKind.ALIAS, "full_name": alias} for alias in values["aliases"]]
+            + kept,
+        }
+
+
+class DelistForm(forms.Form):
+    reason = forms.CharField(max_length=1000, label="Why it is delisted")
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from designations.attachments import attachment_record
 from designations.downloads import attachment_response
-from designations.forms import DesignationForm, NoteForm
+from designations.forms import AmendForm, DelistForm, DesignationForm, NoteForm
 from designations.models import Designation, DesignationStatus, IntelligenceNote, SubjectKind
 from designations.selectors import (
     DesignationFilters,
@@ -24,7 +24,13 @@ from designations.selectors import (
     designation_get,
     designation_search,
 )
-from designations.services import designation_create, note_create
+from designations.services import (
+    StaleVersion,
+    designation_amend,
+    designation_create,
+    designation_delist,
+    note_create,
+)
 from sharing import access
 from sharing.access import Level
 from sharing.audit import audit_record
@@ -301,3 +307,69 @@ def designation_note_add(request: HttpRequest, designation_id: UUID) -> HttpResp
     )
     messages.success(request, f"Note added: {note.title}.")
     return redirect(f"{designation.get_absolute_url()}#notes")
+
+
+def _changeable_or_403(request: HttpRequest, designation_id: UUID) -> Designation:
+    designation = _visible_or_404(request, designation_id)
+    if not access.may(request.user, Level.CHANGE, designation):
+        raise PermissionDenied("Only the owner agency's publishers change this designation.")
+    return designation
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def designation_amend_view(request: HttpRequest, designation_id: UUID) -> HttpResponse:
+    """GET/POST /designations/<id>/amend/: a new version, with the reason for it."""
+    designation = _changeable_or_403(request, designation_id)
+    form = AmendForm(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
+        try:
+            designation_amend(
+                actor=request.user,  # type: ignore[arg-type]
+                designation=designation,
+                changes=form.changes(designation),
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except StaleVersion:
+            form.add_error(None, "Someone amended it meanwhile: reload it, then amend again.")
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Amended: a new version is recorded.")
+            return redirect(designation)
+    form = form or AmendForm.for_designation(designation)
+    context = {
+        "form": form,
+        "designation": designation,
+        "delist": DelistForm(initial={"version": designation.version}),
+    }
+    return render(
+        request, "portal/designation_amend.html", context, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def designation_delist_view(request: HttpRequest, designation_id: UUID) -> HttpResponse:
+    """POST /designations/<id>/delist/: delisted, with the reason."""
+    designation = _changeable_or_403(request, designation_id)
+    form = DelistForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why it is delisted.")
+        return redirect("portal:designation-amend", designation.pk)
+    try:
+        designation_delist(
+            actor=request.user,  # type: ignore[arg-type]
+            designation=designation,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except StaleVersion:
+        messages.error(request, "Someone amended it meanwhile: check it, then delist again.")
+        return redirect("portal:designation-amend", designation.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(designation)
+    messages.success(request, "Delisted.")
+    return redirect(designation)

@@ -91,3 +91,68 @@ def test_a_note_is_added_by_whoever_may_comment(client, alice, bob, charlie, reg
     client.force_login(charlie)  # may not see it at all
     assert client.post(url, {"title": "X", "body": "Y", "marking": "AMBER"}).status_code == 404
     assert IntelligenceNote.objects.count() == 1
+
+
+@pytest.fixture
+def published(client, alice, regime) -> Designation:
+    client.force_login(alice)
+    client.post(
+        NEW,
+        {
+            "regime": regime.pk,
+            "subject_kind": "person",
+            "name": "Amendable",
+            "aliases": "Old Alias",
+            "marking": "CLEAR",
+        },
+    )
+    return Designation.objects.get(name="Amendable")
+
+
+def amend_url(designation: Designation) -> str:
+    return reverse("portal:designation-amend", args=[designation.pk])
+
+
+def test_an_amendment_is_a_new_version_with_its_reason(client, published) -> None:
+    form = client.get(amend_url(published))
+    assert form.status_code == 200 and "Old Alias" in form.text
+    done = client.post(
+        amend_url(published),
+        {"name": "Amended", "aliases": "New Alias", "reason": "new facts", "version": 1},
+    )
+    assert done.status_code == 302
+    published.refresh_from_db()
+    assert (published.name, published.version) == ("Amended", 2)
+    assert sorted(published.names.values_list("full_name", flat=True)) == ["Amended", "New Alias"]
+    assert published.history.get(version=2).reason == "new facts"
+
+
+def test_an_amendment_without_a_reason_or_on_a_stale_version_writes_nothing(
+    client, published
+) -> None:
+    no_reason = client.post(amend_url(published), {"name": "X", "version": 1})
+    assert no_reason.status_code == 400
+    client.post(amend_url(published), {"name": "First", "reason": "a", "version": 1})
+    stale = client.post(amend_url(published), {"name": "Second", "reason": "b", "version": 1})
+    assert stale.status_code == 400 and "meanwhile" in stale.text
+    published.refresh_from_db()
+    assert (published.name, published.version) == ("First", 2)
+
+
+def test_delisting_needs_a_reason(client, published) -> None:
+    url = reverse("portal:designation-delist", args=[published.pk])
+    client.post(url, {"reason": "", "version": 1})
+    published.refresh_from_db()
+    assert published.status == "active"
+    client.post(url, {"reason": "court ruling", "version": 1})
+    published.refresh_from_db()
+    assert (published.status, published.version) == ("delisted", 2)
+
+
+def test_others_may_not_amend_or_delist(client, published, bob) -> None:
+    client.force_login(bob)  # sees it (CLEAR) but is not its publisher
+    assert client.get(amend_url(published)).status_code == 403
+    url = reverse("portal:designation-delist", args=[published.pk])
+    assert client.post(url, {"reason": "x", "version": 1}).status_code == 403
+    published.refresh_from_db()
+    assert (published.status, published.version) == ("active", 1)

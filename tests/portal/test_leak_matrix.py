@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from agencies.api_clients import ClientPrincipal
-from designations.models import Attachment, IntelligenceNote
+from designations.models import Attachment, Designation, IntelligenceNote
 from sharing.models import AuditEntry
 from tests.world import (
     TOKEN,
@@ -215,6 +215,25 @@ def probe_designation_note_add(world: World, username: str, client: Client) -> N
         else:
             assert response.status_code == 302, (username, spec.designation.name)
     assert IntelligenceNote.objects.count() == notes_before
+
+
+def probe_designation_amend(world: World, username: str, client: Client) -> None:
+    versions = dict(Designation.objects.values_list("pk", "version"))
+    for spec in world.specs:
+        designation = spec.designation
+        page = client.get(reverse("portal:designation-amend", args=[designation.pk]))
+        # An empty delisting: refused for want of a reason, or of the right to.
+        delist = client.post(reverse("portal:designation-delist", args=[designation.pk]))
+        if anonymous(world, username):
+            assert_sent_to_login(page)
+            assert_sent_to_login(delist)
+        elif not expected_to_see(world, username, spec):
+            assert page.status_code == delist.status_code == 404, (username, designation.name)
+        elif expected_to_attach(world, username, spec):  # the change level, as attaching
+            assert page.status_code == 200 and delist.status_code == 302, username
+        else:
+            assert page.status_code == delist.status_code == 403, (username, designation.name)
+    assert dict(Designation.objects.values_list("pk", "version")) == versions  # nothing written
 
 
 def probe_designation_new(world: World, username: str, client: Client) -> None:
@@ -763,6 +782,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "audit-log": probe_audit_log,
     "login-code-setup": probe_sign_in_code,
     "portal:designation-new": probe_designation_new,
+    "portal:designation-amend": probe_designation_amend,
+    "portal:designation-delist": lambda world, username, client: None,  # in the amend probe
     "portal:designation-note-add": probe_designation_note_add,
     "login-code": lambda world, username, client: None,  # in probe_sign_in_code
     "admin:*": probe_admin,
