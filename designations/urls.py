@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", views.designation_new, name="designation-new"),
     path("<uuid:designation_id>/", views.designation_detail, name="designation-detail"),
     path("<uuid:designation_id>/notes/", views.designation_note_add, name="designation-note-add"),
+    path("<uuid:designation_id>/diff/", views.designation_diff, name="designation-diff"),
     path("<uuid:designation_id>/amend/", views.designation_amend_view, name="designation-amend"),
     path("<uuid:designation_id>/delist/", views.designation_delist_view, name="designation-delist"),
     path("<uuid:designation_id>/grants/", views.designation_grant, name="designation-grant"),

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from designations.attachments import attachment_record
+from designations.diffs import version_diff
 from designations.downloads import attachment_response
 from designations.forms import AmendForm, DelistForm, DesignationForm, NoteForm
 from designations.models import Designation, DesignationStatus, IntelligenceNote, SubjectKind
@@ -373,3 +374,31 @@ def designation_delist_view(request: HttpRequest, designation_id: UUID) -> HttpR
         return redirect(designation)
     messages.success(request, "Delisted.")
     return redirect(designation)
+
+
+@login_required
+def designation_diff(request: HttpRequest, designation_id: UUID) -> HttpResponse:
+    """GET /designations/<id>/diff/?from=<v>&to=<v>: what changed between two versions."""
+    designation = _visible_or_404(request, designation_id)
+    versions = {v.version: v for v in designation.history.all()}
+    newest = max(versions)
+    try:
+        first = int(request.GET.get("from", max(newest - 1, 1)))
+        second = int(request.GET.get("to", newest))
+    except ValueError:
+        first, second = -1, -1
+    if first not in versions or second not in versions:
+        return render(
+            request,
+            "portal/designation_diff.html",
+            {"designation": designation, "versions": sorted(versions), "error": True},
+            status=400,
+        )
+    context = {
+        "designation": designation,
+        "versions": sorted(versions),
+        "first": versions[first],
+        "second": versions[second],
+        "diffs": version_diff(versions[first].snapshot, versions[second].snapshot),
+    }
+    return render(request, "portal/designation_diff.html", context)

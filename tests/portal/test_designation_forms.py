@@ -156,3 +156,23 @@ def test_others_may_not_amend_or_delist(client, published, bob) -> None:
     assert client.post(url, {"reason": "x", "version": 1}).status_code == 403
     published.refresh_from_db()
     assert (published.status, published.version) == ("active", 1)
+
+
+def test_two_versions_are_compared_field_by_field(client, published) -> None:
+    client.post(
+        amend_url(published),
+        {"name": "Renamed", "aliases": "New Alias", "reason": "new facts", "version": 1},
+    )
+    url = reverse("portal:designation-diff", args=[published.pk])
+    page = client.get(url, {"from": 1, "to": 2})
+    assert page.status_code == 200
+    diffs = {d.name: d for d in page.context["diffs"]}
+    assert (diffs["name"].old, diffs["name"].new) == ("Amendable", "Renamed")
+    assert any("Old Alias" in entry for entry in diffs["names"].removed)
+    assert any("New Alias" in entry for entry in diffs["names"].added)
+    assert "reasons" not in diffs and "audience" not in diffs
+    assert "<del>Amendable</del>" in page.text and "<ins>Renamed</ins>" in page.text
+    # Any two versions, either way round; a version that does not exist is a 400.
+    assert client.get(url, {"from": 2, "to": 1}).context["diffs"][0].new == "Amendable"
+    assert client.get(url, {"from": 1, "to": 9}).status_code == 400
+    assert client.get(url, {"from": "x"}).status_code == 400

@@ -236,6 +236,19 @@ def probe_designation_amend(world: World, username: str, client: Client) -> None
     assert dict(Designation.objects.values_list("pk", "version")) == versions  # nothing written
 
 
+def probe_designation_diff(world: World, username: str, client: Client) -> None:
+    for spec in world.specs:
+        url = reverse("portal:designation-diff", args=[spec.designation.pk])
+        response = client.get(url, {"from": 1, "to": 1})
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif expected_to_see(world, username, spec):
+            assert response.status_code == 200, (username, spec.designation.name)
+        else:
+            assert response.status_code == 404, (username, spec.designation.name)
+            assert spec.designation.name not in response.text
+
+
 def probe_designation_new(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("portal:designation-new"))
     user = world.users[username]
@@ -783,6 +796,7 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "login-code-setup": probe_sign_in_code,
     "portal:designation-new": probe_designation_new,
     "portal:designation-amend": probe_designation_amend,
+    "portal:designation-diff": probe_designation_diff,
     "portal:designation-delist": lambda world, username, client: None,  # in the amend probe
     "portal:designation-note-add": probe_designation_note_add,
     "login-code": lambda world, username, client: None,  # in probe_sign_in_code
