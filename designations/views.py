@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from designations.attachments import attachment_record
+from designations.dashboard import dashboard_for
 from designations.diffs import version_diff
 from designations.downloads import attachment_response
 from designations.forms import AmendForm, DelistForm, DesignationForm, NoteForm
@@ -402,3 +403,9 @@ def designation_diff(request: HttpRequest, designation_id: UUID) -> HttpResponse
         "diffs": version_diff(versions[first].snapshot, versions[second].snapshot),
     }
     return render(request, "portal/designation_diff.html", context)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """GET /: what is new since the previous sign-in, pending work, sync health."""
+    return render(request, "portal/dashboard.html", {"board": dashboard_for(request.user)})  # type: ignore[arg-type]

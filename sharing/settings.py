@@ -150,7 +150,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "portal:designation-list"
+LOGIN_REDIRECT_URL = "home"  # the dashboard
 LOGOUT_REDIRECT_URL = "login"
 
 # guardian: no anonymous user row; the portal and API require login.

@@ -3,16 +3,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agencies import sign_in
 from agencies import views as agency_views
+from designations import views as designation_views
 from sharing import sync_views
 from sharing import views as sharing_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="portal:designation-list"), name="home"),
+    path("", designation_views.dashboard, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("login/code/", sign_in.code, name="login-code"),
     path("login/code/setup/", sign_in.code_setup, name="login-code-setup"),

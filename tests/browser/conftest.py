@@ -25,7 +25,13 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            # Containers give /dev/shm little room and no GPU: without these, rendering (and
+            # so screenshots) can stall under load.
+            args=["--disable-dev-shm-usage", "--disable-gpu"],
+        )
         yield browser
         browser.close()
 

@@ -59,7 +59,7 @@ def sign_in(page, base: str, user, shots: Path | None = None) -> None:  # type: 
     if shots:
         page.screenshot(path=shots / "sign-in-code.png")
     page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(f"{base}/designations/")
+    page.wait_for_url(f"{base}/")  # the dashboard
 
 
 def test_publish_share_attach_find_download_note_revoke(  # type: ignore[no-untyped-def]
@@ -73,6 +73,7 @@ def test_publish_share_attach_find_download_note_revoke(  # type: ignore[no-unty
     ada = browser.new_context(accept_downloads=True)
     page = ada.new_page()
     sign_in(page, base, people["ada"], screenshots)
+    page.get_by_role("navigation").get_by_role("link", name="Designations").click()
     page.get_by_role("link", name="New designation").click()
     page.get_by_label("Regime").select_option(str(Regime.objects.get(code="R1").pk))
     page.get_by_label("Primary name").fill("Boris Browserov")
@@ -85,6 +86,7 @@ def test_publish_share_attach_find_download_note_revoke(  # type: ignore[no-unty
     page.get_by_label("Share with").select_option("agency:B")
     page.get_by_label("Level").select_option("view")
     page.get_by_role("button", name="Share").click()
+    page.get_by_role("listitem").filter(has_text="agency · view").wait_for()
     page.get_by_label("Add a file (encrypted on arrival)").set_input_files(str(upload))
     page.get_by_role("button", name="Upload").click()
     page.get_by_role("link", name="manifest.txt").wait_for()
@@ -94,8 +96,12 @@ def test_publish_share_attach_find_download_note_revoke(  # type: ignore[no-unty
     bea = browser.new_context(accept_downloads=True)
     b_page = bea.new_page()
     sign_in(b_page, base, people["bea"])
+    assert b_page.get_by_role("link", name="Boris Browserov").is_visible()  # new since last time
+    b_page.screenshot(path=screenshots / "dashboard.png", full_page=True)
+    b_page.get_by_role("navigation").get_by_role("link", name="Designations").click()
     b_page.get_by_label("Name, alias or reference").fill("Borya the Tester")
     b_page.keyboard.press("Enter")
+    b_page.wait_for_url("**/designations/?q=**")  # the results, not the page before them
     b_page.screenshot(path=screenshots / "designation-list.png", full_page=True)
     b_page.get_by_role("link", name="Boris Browserov").click()
     assert b_page.get_by_role("heading", name="Boris Browserov").is_visible()
@@ -105,6 +111,7 @@ def test_publish_share_attach_find_download_note_revoke(  # type: ignore[no-unty
     page.get_by_label("Share with").select_option("agency:B")
     page.get_by_label("Level").select_option("download")
     page.get_by_role("button", name="Share").click()
+    page.get_by_role("listitem").filter(has_text="agency · download").wait_for()
     b_page.reload()
     with b_page.expect_download() as download:
         b_page.get_by_role("link", name="manifest.txt").click()
@@ -120,8 +127,11 @@ def test_publish_share_attach_find_download_note_revoke(  # type: ignore[no-unty
     cai = browser.new_context()
     c_page = cai.new_page()
     sign_in(c_page, base, people["cai"])
+    assert c_page.get_by_role("link", name="Boris Browserov").count() == 0  # not on C's board
+    c_page.get_by_role("navigation").get_by_role("link", name="Designations").click()
     c_page.get_by_label("Name, alias or reference").fill("Borya the Tester")
     c_page.keyboard.press("Enter")
+    c_page.wait_for_url("**/designations/?q=**")  # the results, not the page before them
     assert c_page.get_by_role("link", name="Boris Browserov").count() == 0
     response = c_page.goto(f"{base}{designation.get_absolute_url()}")
     assert response is not None and response.status == 404
@@ -131,6 +141,7 @@ def test_publish_share_attach_find_download_note_revoke(  # type: ignore[no-unty
     page.get_by_role("listitem").filter(has_text="Agency B").get_by_role(
         "button", name="Revoke"
     ).click()
+    page.get_by_role("listitem").filter(has_text="agency · download").wait_for(state="detached")
     response = b_page.goto(f"{base}{designation.get_absolute_url()}")
     assert response is not None and response.status == 404
     for context in (ada, bea, cai):

@@ -55,7 +55,7 @@ def test_sign_in_and_out(bob: User) -> None:
     assert page.status_code == 302 and page.url.startswith(reverse("login"))
 
     response = client.post(reverse("login"), {"username": "bob", "password": PASSWORD})
-    assert response.status_code == 302 and response.url == LIST
+    assert response.status_code == 302 and response.url == reverse("home")  # the dashboard
     assert client.get(LIST).status_code == 200
 
     client.post(reverse("logout"))

@@ -70,8 +70,17 @@ def visible_names(world: World, username: str) -> set[str]:
 
 
 def probe_home(world: World, username: str, client: Client) -> None:
+    """The dashboard lists what is new: only what the person may see."""
     response = client.get(reverse("home"))
-    assert response.status_code == 302
+    if anonymous(world, username):
+        assert_sent_to_login(response)
+        return
+    assert response.status_code == 200, username
+    shown = {d.pk for d in response.context["board"].changed}
+    for spec in world.specs:
+        if not expected_to_see(world, username, spec):
+            assert spec.designation.pk not in shown, (username, spec.designation.name)
+            assert spec.designation.name not in response.text, (username, spec.designation.name)
 
 
 def probe_designation_list(world: World, username: str, client: Client) -> None:

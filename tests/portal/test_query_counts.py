@@ -78,3 +78,12 @@ def test_the_detail_page(client, alice, thousand, django_assert_max_num_queries)
     with django_assert_max_num_queries(28):  # 25 measured: gate, lists, audience, files, history
         page = client.get(thousand[500].get_absolute_url())
     assert page.status_code == 200 and "Alias Subject 0500" in page.text
+
+
+@pytest.mark.parametrize("who", ["alice", "bob"])
+def test_the_dashboard(client, who, alice, bob, thousand, django_assert_max_num_queries) -> None:
+    client.force_login({"alice": alice, "bob": bob}[who])
+    with django_assert_max_num_queries(16):  # 13 or 14 measured
+        page = client.get("/")
+    assert page.status_code == 200 and "New or changed designations (" in page.text
+    assert len(page.context["board"].changed) == 20  # the newest; the count says how many

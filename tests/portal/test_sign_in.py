@@ -121,7 +121,7 @@ def test_next_never_leads_off_site(client, alice, device) -> None:
     done = client.post(
         reverse("login-code"), {"code": code_for(device), "next": "https://evil.example/"}
     )
-    assert done.status_code == 302 and done.url == reverse("portal:designation-list")
+    assert done.status_code == 302 and done.url == reverse("home")
 
 
 def test_the_demo_may_turn_the_code_step_off(client, alice, settings):  # type: ignore[no-untyped-def]
