@@ -1,17 +1,71 @@
 from __future__ import annotations
 
+import json
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 
 from agencies.models import Agency, ApiClient, Node, SharingGroup, User
 from agencies.services import sharing_group_create
+from sharing.node_keys import NodeKeyError, partner_register
+
+
+class PartnerDescriptorForm(forms.Form):
+    descriptor = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        help_text="What `python manage.py node export` printed on the partner node.",
+    )
+    replace_keys = forms.BooleanField(
+        required=False,
+        help_text="Only when the partner's operator told you, by another channel, that its "
+        "keys changed: a changed key is how an impostor looks.",
+    )
 
 
 @admin.register(Node)
 class NodeAdmin(admin.ModelAdmin):
+    """Nodes. Adding one registers a partner from its descriptor, as `node add-partner` does
+    (keys and hosted agencies included); its keys are never typed by hand."""
+
     list_display = ["node_id", "name", "base_url", "is_local", "last_heartbeat_at"]
-    readonly_fields = ["last_heartbeat_at", "created_at"]
+    readonly_fields = [
+        "node_id",
+        "is_local",
+        "signing_public_key",
+        "exchange_public_key",
+        "last_heartbeat_at",
+        "created_at",
+    ]
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):  # type: ignore[no-untyped-def]
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PartnerDescriptorForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                node = partner_register(
+                    descriptor=json.loads(form.cleaned_data["descriptor"]),
+                    replace_keys=form.cleaned_data["replace_keys"],
+                )
+            except json.JSONDecodeError:
+                form.add_error("descriptor", "This is not the JSON that `node export` prints.")
+            except NodeKeyError as error:
+                form.add_error("descriptor", str(error))
+            else:
+                self.message_user(request, f"Partner {node.node_id} registered.")
+                return redirect("admin:agencies_node_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Register a partner node",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/agencies/node/add_partner.html", context)
 
 
 @admin.register(Agency)

@@ -266,3 +266,31 @@ def test_a_data_key_wrapped_for_this_node_opens_here_only(local: Node, partner: 
             attachment_id="a1",
             version=1,
         )
+
+
+def test_a_site_admin_registers_a_partner_in_the_admin(local, partner_keys, admin_client) -> None:
+    url = "/admin/agencies/node/add/"
+    descriptor = {
+        "node_id": "uk",
+        "name": "UK node",
+        "base_url": "http://127.0.0.1:8002",
+        "signing_public_key": partner_keys.signing_public,
+        "exchange_public_key": partner_keys.exchange_public,
+        "agencies": [{"code": "OFSI", "name": "OFSI", "jurisdiction": "GB"}],
+    }
+    assert admin_client.get(url).status_code == 200
+    not_json = admin_client.post(url, {"descriptor": "node uk please"})
+    assert not_json.status_code == 200 and "not the JSON" in not_json.text
+    done = admin_client.post(url, {"descriptor": json.dumps(descriptor)})
+    assert done.status_code == 302
+    uk = Node.objects.get(node_id="uk")
+    assert uk.signing_public_key == partner_keys.signing_public
+    assert uk.agencies.get().code == "OFSI"
+    # Other keys for the same node: refused unless the operator says they changed.
+    other = generate_node_keys()
+    changed = {**descriptor, "signing_public_key": other.signing_public}
+    refused = admin_client.post(url, {"descriptor": json.dumps(changed)})
+    assert refused.status_code == 200
+    assert Node.objects.get(node_id="uk").signing_public_key == partner_keys.signing_public
+    admin_client.post(url, {"descriptor": json.dumps(changed), "replace_keys": "on"})
+    assert Node.objects.get(node_id="uk").signing_public_key == other.signing_public
