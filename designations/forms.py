@@ -113,3 +113,48 @@ class AmendForm(forms.Form):
 class DelistForm(forms.Form):
     reason = forms.CharField(max_length=1000, label="Why it is delisted")
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+PROPOSABLE_TEXT = [
+    ("name", "Primary name"),
+    ("legal_basis", "Legal basis"),
+    ("reference_number", "Reference"),
+    ("gender", "Gender"),
+    ("reasons", "Reasons"),
+]
+
+
+class ProposalForm(forms.Form):
+    """Another agency proposes a new value for a field, or contests it, with a reason."""
+
+    kind = forms.ChoiceField(
+        choices=[("amend", "Propose a new value"), ("dispute", "Contest this field")],
+        widget=forms.RadioSelect,
+        initial="amend",
+        label="What you propose",
+    )
+    field = forms.ChoiceField(choices=PROPOSABLE_TEXT, label="Field")
+    value = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="New value",
+        help_text="For a new value only.",
+    )
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self) -> dict[str, Any]:
+        values = super().clean() or {}
+        if values.get("kind") == "amend" and not (values.get("value") or "").strip():
+            self.add_error("value", "Give the value you propose.")
+        return values
+
+    def changes(self) -> dict[str, Any]:
+        values = self.cleaned_data
+        if values["kind"] == "amend":
+            return {values["field"]: values["value"].strip()}
+        return {"fields": [values["field"]]}
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("reject", "Reject")])
+    reason = forms.CharField(max_length=2000, label="Why")

@@ -11,6 +11,11 @@ urlpatterns = [
     path("new/", views.designation_new, name="designation-new"),
     path("<uuid:designation_id>/", views.designation_detail, name="designation-detail"),
     path("<uuid:designation_id>/notes/", views.designation_note_add, name="designation-note-add"),
+    path("<uuid:designation_id>/proposals/", views.designation_propose, name="designation-propose"),
+    path("proposals/", views.proposal_inbox, name="proposal-inbox"),
+    path(
+        "proposals/<uuid:proposal_id>/decision/", views.proposal_decision, name="proposal-decision"
+    ),
     path("<uuid:designation_id>/diff/", views.designation_diff, name="designation-diff"),
     path("<uuid:designation_id>/amend/", views.designation_amend_view, name="designation-amend"),
     path("<uuid:designation_id>/delist/", views.designation_delist_view, name="designation-delist"),

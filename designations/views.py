@@ -18,8 +18,22 @@ from designations.attachments import attachment_record
 from designations.dashboard import dashboard_for
 from designations.diffs import version_diff
 from designations.downloads import attachment_response
-from designations.forms import AmendForm, DelistForm, DesignationForm, NoteForm
-from designations.models import Designation, DesignationStatus, IntelligenceNote, SubjectKind
+from designations.forms import (
+    AmendForm,
+    DecisionForm,
+    DelistForm,
+    DesignationForm,
+    NoteForm,
+    ProposalForm,
+)
+from designations.models import (
+    Designation,
+    DesignationStatus,
+    IntelligenceNote,
+    ProposalStatus,
+    SubjectKind,
+)
+from designations.proposals import proposal_create, proposal_decide, proposals_visible
 from designations.selectors import (
     DesignationFilters,
     designation_filter_choices,
@@ -120,6 +134,12 @@ def designation_detail(request: HttpRequest, designation_id: UUID) -> HttpRespon
             "note_form": NoteForm()
             if access.may(request.user, Level.COMMENT, designation)
             else None,
+            "can_change": access.may(request.user, Level.CHANGE, designation),
+            # Another agency proposes; the owner amends.
+            "proposal_form": ProposalForm()
+            if getattr(request.user, "agency_id", None) not in (None, designation.owner_id)
+            else None,
+            "proposals": proposals_visible(user=request.user).filter(designation=designation),
         },
     )
 
@@ -409,3 +429,69 @@ def designation_diff(request: HttpRequest, designation_id: UUID) -> HttpResponse
 def dashboard(request: HttpRequest) -> HttpResponse:
     """GET /: what is new since the previous sign-in, pending work, sync health."""
     return render(request, "portal/dashboard.html", {"board": dashboard_for(request.user)})  # type: ignore[arg-type]
+
+
+@login_required
+@require_POST
+def designation_propose(request: HttpRequest, designation_id: UUID) -> HttpResponse:
+    """POST /designations/<id>/proposals/: propose a new value or contest a field."""
+    designation = _visible_or_404(request, designation_id)
+    form = ProposalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(designation)
+    try:
+        proposal_create(
+            actor=request.user,
+            designation=designation,
+            kind=form.cleaned_data["kind"],
+            changes=form.changes(),
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Sent to the owner agency, who will accept or reject it.")
+    return redirect(f"{designation.get_absolute_url()}#proposals")
+
+
+@login_required
+def proposal_inbox(request: HttpRequest) -> HttpResponse:
+    """GET /proposals/: open proposals on my agency's designations (to decide), and the ones
+    my agency sent (awaiting, or decided)."""
+    user = request.user
+    visible = proposals_visible(user=user).order_by("-created_at")
+    agency_id = getattr(user, "agency_id", None)
+    context = {
+        "to_decide": [
+            (p, DecisionForm() if access.may_decide_proposal(user, p) else None)
+            for p in visible.filter(designation__owner_id=agency_id, status=ProposalStatus.OPEN)
+        ],
+        "sent": list(visible.filter(proposer_id=agency_id)[:50]),
+    }
+    return render(request, "portal/proposal_inbox.html", context)
+
+
+@login_required
+@require_POST
+def proposal_decision(request: HttpRequest, proposal_id: UUID) -> HttpResponse:
+    """POST /proposals/<id>/decision/: the owner's publishers accept or reject, with a reason."""
+    proposal = proposals_visible(user=request.user).filter(pk=proposal_id).first()
+    if proposal is None:
+        raise Http404("No such proposal.")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose accept or reject, and say why.")
+        return redirect("portal:proposal-inbox")
+    try:
+        proposal_decide(
+            actor=request.user,
+            proposal=proposal,
+            accept=form.cleaned_data["decision"] == "accept",
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Proposal {form.cleaned_data['decision']}ed.")
+    return redirect("portal:proposal-inbox")

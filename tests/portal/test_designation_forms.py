@@ -114,6 +114,7 @@ def amend_url(designation: Designation) -> str:
 
 
 def test_an_amendment_is_a_new_version_with_its_reason(client, published) -> None:
+    assert "Amend or delist" in client.get(published.get_absolute_url()).text
     form = client.get(amend_url(published))
     assert form.status_code == 200 and "Old Alias" in form.text
     done = client.post(
@@ -176,3 +177,50 @@ def test_two_versions_are_compared_field_by_field(client, published) -> None:
     assert client.get(url, {"from": 2, "to": 1}).context["diffs"][0].new == "Amendable"
     assert client.get(url, {"from": 1, "to": 9}).status_code == 400
     assert client.get(url, {"from": "x"}).status_code == 400
+
+
+def test_another_agency_proposes_and_the_owner_accepts_in_the_portal(
+    client, published, alice, bob, charlie
+) -> None:
+    propose = reverse("portal:designation-propose", args=[published.pk])
+    client.force_login(alice)  # the owner does not propose: it amends
+    assert "Propose a change" not in client.get(published.get_absolute_url()).text
+
+    client.force_login(bob)
+    assert "Propose a change" in client.get(published.get_absolute_url()).text
+    nothing = client.post(propose, {"kind": "amend", "field": "name", "reason": "x"})
+    assert nothing.status_code == 302
+    assert not published.proposals.exists()  # no value: nothing sent
+    client.post(
+        propose,
+        {"kind": "amend", "field": "name", "value": "Amendable Jr", "reason": "spelling"},
+    )
+    client.post(propose, {"kind": "dispute", "field": "reasons", "reason": "outdated"})
+    assert published.proposals.count() == 2
+
+    inbox = reverse("portal:proposal-inbox")
+    assert "Amendable" in client.get(inbox).text  # bob sees what his agency sent
+    amend = published.proposals.get(kind="amend")
+    decide = reverse("portal:proposal-decision", args=[amend.pk])
+    client.post(decide, {"decision": "accept", "reason": "mine now"})
+    amend.refresh_from_db()
+    assert amend.status == "open"  # the proposer may not decide
+
+    client.force_login(alice)
+    page = client.get(inbox)
+    assert "spelling" in page.text and "outdated" in page.text
+    client.post(decide, {"decision": "accept", "reason": "agreed"})
+    amend.refresh_from_db()
+    published.refresh_from_db()
+    assert amend.status == "accepted" and published.name == "Amendable Jr"
+
+    client.force_login(charlie)  # CLEAR: sees the designation, not B's proposals
+    assert "spelling" not in client.get(inbox).text
+    dispute = published.proposals.get(kind="dispute")
+    assert (
+        client.post(
+            reverse("portal:proposal-decision", args=[dispute.pk]),
+            {"decision": "reject", "reason": "no"},
+        ).status_code
+        == 404
+    )

@@ -173,8 +173,9 @@ def test_list_and_detail_use_a_bounded_number_of_queries(
     designation = Designation.objects.get(reference_number="TAi.155")
     with django_assert_max_num_queries(10):
         client.get(LIST)
-    # Constant, not per row: names, history, notes (each read audited), sharing, attachments.
-    with django_assert_max_num_queries(24):
+    # Constant, not per row: names, history, notes (each read audited), sharing, attachments,
+    # proposals and the forms one may use.
+    with django_assert_max_num_queries(30):
         client.get(detail(designation))
 
 

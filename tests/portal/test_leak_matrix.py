@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from agencies.api_clients import ClientPrincipal
-from designations.models import Attachment, Designation, IntelligenceNote
+from designations.models import AmendmentProposal, Attachment, Designation, IntelligenceNote
 from sharing.models import AuditEntry
 from tests.world import (
     TOKEN,
@@ -256,6 +256,35 @@ def probe_designation_diff(world: World, username: str, client: Client) -> None:
         else:
             assert response.status_code == 404, (username, spec.designation.name)
             assert spec.designation.name not in response.text
+
+
+def probe_portal_proposals(world: World, username: str, client: Client) -> None:
+    """Proposing needs sight of the designation; the inbox lists only proposals between the
+    person's agency and another."""
+    before = AmendmentProposal.objects.count()
+    for spec in world.specs:
+        # No reason: nothing is sent, whoever asks.
+        response = client.post(
+            reverse("portal:designation-propose", args=[spec.designation.pk]),
+            {"kind": "dispute", "field": "name"},
+        )
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif expected_to_see(world, username, spec):
+            assert response.status_code == 302, (username, spec.designation.name)
+        else:
+            assert response.status_code == 404, (username, spec.designation.name)
+    assert AmendmentProposal.objects.count() == before
+    inbox = client.get(reverse("portal:proposal-inbox"))
+    if anonymous(world, username):
+        assert_sent_to_login(inbox)
+        return
+    assert inbox.status_code == 200
+    user = world.users[username]
+    for proposal, _form in inbox.context["to_decide"]:
+        assert proposal.designation.owner_id == user.agency_id, username
+    for proposal in inbox.context["sent"]:
+        assert proposal.proposer_id == user.agency_id, username
 
 
 def probe_designation_new(world: World, username: str, client: Client) -> None:
@@ -806,6 +835,9 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "portal:designation-new": probe_designation_new,
     "portal:designation-amend": probe_designation_amend,
     "portal:designation-diff": probe_designation_diff,
+    "portal:designation-propose": probe_portal_proposals,
+    "portal:proposal-inbox": lambda world, username, client: None,  # in the propose probe
+    "portal:proposal-decision": lambda world, username, client: None,  # below
     "portal:designation-delist": lambda world, username, client: None,  # in the amend probe
     "portal:designation-note-add": probe_designation_note_add,
     "login-code": lambda world, username, client: None,  # in probe_sign_in_code
