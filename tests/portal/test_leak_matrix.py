@@ -287,6 +287,23 @@ def probe_portal_proposals(world: World, username: str, client: Client) -> None:
         assert proposal.proposer_id == user.agency_id, username
 
 
+def probe_my_account(world: World, username: str, client: Client) -> None:
+    for route in ("my-account", "sharing-groups"):
+        response = client.get(reverse(route))
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+            continue
+        assert response.status_code == 200, (route, username)
+    if anonymous(world, username):
+        return
+    user = world.users[username]
+    groups = client.get(reverse("sharing-groups")).context["groups"]
+    assert all(group.members.filter(pk=user.agency_id).exists() for group in groups), username
+    # Another person's name appears on my page only where it is mine.
+    page = client.get(reverse("my-account")).text
+    assert f"<dd>{user.username}</dd>" in page
+
+
 def probe_designation_new(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("portal:designation-new"))
     user = world.users[username]
@@ -836,6 +853,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "portal:designation-amend": probe_designation_amend,
     "portal:designation-diff": probe_designation_diff,
     "portal:designation-propose": probe_portal_proposals,
+    "my-account": probe_my_account,
+    "sharing-groups": lambda world, username, client: None,  # in probe_my_account
     "portal:proposal-inbox": lambda world, username, client: None,  # in the propose probe
     "portal:proposal-decision": lambda world, username, client: None,  # below
     "portal:designation-delist": lambda world, username, client: None,  # in the amend probe
