@@ -66,6 +66,7 @@ def designation_list(request: HttpRequest) -> HttpResponse:
         kind=request.GET.get("kind", ""),
         status=request.GET.get("status", ""),
         agency=request.GET.get("agency", ""),
+        sort=request.GET.get("sort", "name"),
     )
     designations = designation_search(user=request.user, filters=filters)
     page = Paginator(designations, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -79,6 +80,12 @@ def designation_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "kinds": SubjectKind.choices,
             "statuses": DesignationStatus.choices,
+            "sorts": [
+                ("name", "Name"),
+                ("changed", "Recently changed"),
+                ("listed", "Recently listed"),
+                ("reference", "Reference"),
+            ],
             "query_without_page": query_without_page.urlencode(),
             **designation_filter_choices(user=request.user),
         },

@@ -224,3 +224,19 @@ def test_another_agency_proposes_and_the_owner_accepts_in_the_portal(
         ).status_code
         == 404
     )
+
+
+def test_the_list_sorts_by_name_or_by_latest_change(client, alice, regime) -> None:
+    client.force_login(alice)
+    for name in ("Beta", "Alpha", "Gamma"):
+        client.post(
+            NEW, {"regime": regime.pk, "subject_kind": "person", "name": name, "marking": "CLEAR"}
+        )
+
+    def order(**params: str) -> list[str]:
+        page = client.get("/designations/", params)
+        return [d.name for d in page.context["page"].object_list]
+
+    assert order() == ["Alpha", "Beta", "Gamma"]
+    assert order(sort="changed") == ["Gamma", "Alpha", "Beta"]
+    assert order(sort="reference'; drop table") == ["Alpha", "Beta", "Gamma"]  # the default
