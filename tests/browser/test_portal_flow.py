@@ -88,7 +88,12 @@ def test_publish_share_attach_find_download_note_revoke(  # type: ignore[no-unty
     page.get_by_role("button", name="Share").click()
     page.get_by_role("listitem").filter(has_text="agency · view").wait_for()
     page.get_by_label("Add a file (encrypted on arrival)").set_input_files(str(upload))
-    page.get_by_role("button", name="Upload").click()
+    # Sent by the page's script (with a progress bar), not as a plain form post.
+    with page.expect_response(
+        lambda r: "/attachments/" in r.url and r.request.resource_type == "xhr"
+    ) as sent:
+        page.get_by_role("button", name="Upload").click()
+    assert sent.value.status < 400  # the redirect to the page, which the script follows
     page.get_by_role("link", name="manifest.txt").wait_for()
     page.screenshot(path=screenshots / "designation-detail.png", full_page=True)
 
