@@ -30,6 +30,22 @@ from sharing.uploads import EncryptedUpload, attachment_storage
 ATTACHMENT = "attachment"
 
 
+def key_slot_create(attachment: Attachment, data_key: bytes, keyring: Keyring) -> KeySlot:
+    """The attachment's data key wrapped under this node's primary KEK, bound to the
+    attachment and its version."""
+    return KeySlot.objects.create(
+        attachment=attachment,
+        kek_id=keyring.primary,
+        wrapped_key=wrap_key(
+            keyring.key(keyring.primary),
+            data_key,
+            kek_id=keyring.primary,
+            attachment_id=attachment.pk,
+            version=attachment.version,
+        ),
+    )
+
+
 def attachment_record(
     *, actor: User, parent: Designation | IntelligenceNote, upload: EncryptedUpload
 ) -> Attachment:
@@ -56,17 +72,7 @@ def attachment_record(
                 stored_name=upload.stored_name,
                 uploaded_by=actor if isinstance(actor, User) else None,
             )
-            KeySlot.objects.create(
-                attachment=attachment,
-                kek_id=keyring.primary,
-                wrapped_key=wrap_key(
-                    keyring.key(keyring.primary),
-                    upload.data_key,
-                    kek_id=keyring.primary,
-                    attachment_id=attachment.pk,
-                    version=attachment.version,
-                ),
-            )
+            key_slot_create(attachment, upload.data_key, keyring)
             change_log_append(
                 object_type=ATTACHMENT,
                 object_id=attachment.pk,
@@ -207,17 +213,7 @@ def attachments_rewrap(keyring: Keyring | None = None, *, batch: int = 500) -> i
             data_key = data_key_of(attachment, keyring)
             try:
                 with transaction.atomic():
-                    KeySlot.objects.create(
-                        attachment=attachment,
-                        kek_id=keyring.primary,
-                        wrapped_key=wrap_key(
-                            keyring.key(keyring.primary),
-                            data_key,
-                            kek_id=keyring.primary,
-                            attachment_id=attachment.pk,
-                            version=attachment.version,
-                        ),
-                    )
+                    key_slot_create(attachment, data_key, keyring)
                     attachment.slots.exclude(kek_id=keyring.primary).delete()
             except DatabaseIntegrityError:
                 continue  # another rewrap run got there first

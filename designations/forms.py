@@ -16,9 +16,9 @@ MARKING_CHOICES = [(m.value, m.label) for m in Marking if m != Marking.RED] + [
 ]
 
 
-class DesignationForm(forms.Form):
-    regime = forms.ModelChoiceField(queryset=Regime.objects.none(), label="Regime")
-    subject_kind = forms.ChoiceField(choices=SubjectKind.choices, label="Subject")
+class NamesForm(forms.Form):
+    """What publishing and amending share: the primary name, aliases, reasons."""
+
     name = forms.CharField(max_length=300, label="Primary name")
     aliases = forms.CharField(
         required=False,
@@ -29,18 +29,24 @@ class DesignationForm(forms.Form):
     reasons = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Reasons"
     )
-    marking = forms.ChoiceField(choices=MARKING_CHOICES, initial=Marking.AMBER, label="Marking")
-
-    def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Only the agency's own regimes (the service checks again).
-        self.fields["regime"].queryset = Regime.objects.filter(owner=agency)  # type: ignore[attr-defined]
 
     def clean_aliases(self) -> list[str]:
         aliases = [line.strip() for line in self.cleaned_data["aliases"].splitlines()]
         if any(len(alias) > 500 for alias in aliases):
             raise forms.ValidationError("A name may have at most 500 characters.")
         return [alias for alias in aliases if alias]
+
+
+class DesignationForm(NamesForm):
+    regime = forms.ModelChoiceField(queryset=Regime.objects.none(), label="Regime")
+    subject_kind = forms.ChoiceField(choices=SubjectKind.choices, label="Subject")
+    marking = forms.ChoiceField(choices=MARKING_CHOICES, initial=Marking.AMBER, label="Marking")
+    field_order = ["regime", "subject_kind", "name", "aliases", "reasons", "marking"]
+
+    def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the agency's own regimes (the service checks again).
+        self.fields["regime"].queryset = Regime.objects.filter(owner=agency)  # type: ignore[attr-defined]
 
     def designation_data(self) -> dict[str, Any]:
         """The designation data format of what was typed."""
@@ -61,26 +67,14 @@ class NoteForm(forms.Form):
     marking = forms.ChoiceField(choices=MARKING_CHOICES, initial=Marking.AMBER, label="Marking")
 
 
-class AmendForm(forms.Form):
+class AmendForm(NamesForm):
     """What a publisher most often amends: the primary name, the aliases, the reasons. Other
     kinds of name (former, original script) are kept as they are."""
 
-    name = forms.CharField(max_length=300, label="Primary name")
-    aliases = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        label="Also known as",
-        help_text="One name per line.",
-    )
-    reasons = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Reasons"
-    )
     reason = forms.CharField(
         max_length=1000, label="Why this amendment", help_text="Kept in the version history."
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
-
-    clean_aliases = DesignationForm.clean_aliases
 
     @classmethod
     def for_designation(cls, designation: Designation) -> AmendForm:

@@ -48,10 +48,10 @@ def proposal_create(
     reason: str,
 ) -> AmendmentProposal:
     agency = actor.agency
-    if agency is None or not access.may(actor, access.Level.VIEW, designation):
-        raise PermissionDenied("You may not see this designation.")
-    if designation.owner_id == agency.pk:
+    if agency is not None and designation.owner_id == agency.pk:
         raise ValidationError({"designation": "Your agency owns it: amend it instead."})
+    if not access.may_propose(actor, designation):
+        raise PermissionDenied("You may not see this designation.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why."})
     if kind == ProposalKind.AMEND:

@@ -144,7 +144,7 @@ def designation_detail(request: HttpRequest, designation_id: UUID) -> HttpRespon
             "can_change": access.may(request.user, Level.CHANGE, designation),
             # Another agency proposes; the owner amends.
             "proposal_form": ProposalForm()
-            if getattr(request.user, "agency_id", None) not in (None, designation.owner_id)
+            if access.may_propose(request.user, designation)
             else None,
             "proposals": proposals_visible(user=request.user).filter(designation=designation),
         },
@@ -467,7 +467,12 @@ def proposal_inbox(request: HttpRequest) -> HttpResponse:
     """GET /proposals/: open proposals on my agency's designations (to decide), and the ones
     my agency sent (awaiting, or decided)."""
     user = request.user
-    visible = proposals_visible(user=user).order_by("-created_at")
+    # The decision check reads the owner's home node: fetched with the proposals, not per row.
+    visible = (
+        proposals_visible(user=user)
+        .select_related("designation__owner__home_node")
+        .order_by("-created_at")
+    )
     agency_id = getattr(user, "agency_id", None)
     context = {
         "to_decide": [

@@ -260,6 +260,17 @@ def proposals_for(principal: Principal) -> QuerySet[AmendmentProposal]:
     )
 
 
+def may_propose(user: Principal, designation: Designation) -> bool:
+    """Another agency that may see a designation proposes changes to it or contests it; the
+    owner amends instead."""
+    agency_id = getattr(user, "agency_id", None)
+    return (
+        agency_id is not None
+        and agency_id != designation.owner_id
+        and designations_for(user).filter(pk=designation.pk).exists()
+    )
+
+
 def may_decide_proposal(user: Principal, proposal: AmendmentProposal) -> bool:
     """Only publishers of the designation's owner agency decide, on the owner's home node."""
     designation = proposal.designation

@@ -23,7 +23,7 @@ from django.db.models import Q
 
 from agencies.models import Agency, Node
 from agencies.services import node_ensure_local
-from designations.attachments import attachment_open
+from designations.attachments import attachment_open, key_slot_create
 from designations.data import CHILDREN, apply_scalars, child_rows, designation_data
 from designations.models import (
     AmendmentProposal,
@@ -32,7 +32,6 @@ from designations.models import (
     DesignationGroupObjectPermission,
     DesignationVersion,
     IntelligenceNote,
-    KeySlot,
     NoteGroupObjectPermission,
     Regime,
 )
@@ -40,7 +39,7 @@ from designations.services import replace_children
 from sharing.access import DESIGNATIONS, NOTES, Level
 from sharing.audit import audit_record
 from sharing.bulk_insert import bulk_insert
-from sharing.crypto import IntegrityError, KeyUnavailable, wrap_key
+from sharing.crypto import IntegrityError, KeyUnavailable
 from sharing.keyring import load_keyring
 from sharing.models import AuditAction, SyncConflict, SyncHeld
 from sharing.node_keys import NodeKeyError, unwrap_from_node
@@ -485,17 +484,7 @@ def _upsert_attachment(
             sha256=data["sha256"],
             stored_name=stored_name,
         )
-        KeySlot.objects.create(
-            attachment=attachment,
-            kek_id=keyring.primary,
-            wrapped_key=wrap_key(
-                keyring.key(keyring.primary),
-                data_key,
-                kek_id=keyring.primary,
-                attachment_id=attachment.pk,
-                version=version,
-            ),
-        )
+        key_slot_create(attachment, data_key, keyring)
         # The key, the header and the first segment must agree before it is recorded.
         opened = attachment_open(attachment)
         opened.segments.close()  # type: ignore[attr-defined]
