@@ -1,5 +1,4 @@
-"""Pages about the signed-in person and their agency: my account (who I am, my
-authenticator, my password) and the sharing groups my agency belongs to."""
+"""My account: who I am, my authenticator, my password."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.models import SharingGroup
+from agencies.sharing_group_views import groups_of
 
 
 class ReplaceAuthenticatorForm(forms.Form):
@@ -55,25 +54,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
         "device": device,
         "password_form": password_form,
         "replace_form": replace_form,
-        "sharing_groups": _groups_of(request),
+        "sharing_groups": groups_of(request.user),
     }
     status = 400 if password_form.errors or replace_form.errors else 200
     return render(request, "portal/my_account.html", context, status=status)
-
-
-def _groups_of(request: HttpRequest) -> list[SharingGroup]:
-    agency_id = getattr(request.user, "agency_id", None)
-    if agency_id is None:
-        return []
-    return list(
-        SharingGroup.objects.filter(members__id=agency_id)
-        .prefetch_related("members")
-        .select_related("owner_node")
-    )
-
-
-@login_required
-def sharing_groups(request: HttpRequest) -> HttpResponse:
-    """GET /sharing-groups/: the task forces my agency belongs to, and who else is in them
-    (what is shared with a group reaches every member)."""
-    return render(request, "portal/sharing_groups.html", {"groups": _groups_of(request)})

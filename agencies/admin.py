@@ -94,9 +94,9 @@ class SharingGroupAdmin(admin.ModelAdmin):
     """Site administrators create sharing groups and manage membership here; every
     membership change is audited and raises the group's version (sharing.grants)."""
 
-    list_display = ["name", "owner_node", "version"]
+    list_display = ["name", "convener", "owner_node", "version"]
     filter_horizontal = ["members"]
-    fields = ["name", "members", "owner_node", "version"]
+    fields = ["name", "convener", "members", "owner_node", "version"]
     readonly_fields = ["owner_node", "version"]
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]

@@ -91,6 +91,15 @@ class SharingGroup(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
     owner_node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="sharing_groups")
+    # The agency whose admins decide who is in the group; none for groups that site
+    # administrators keep in the admin.
+    convener = models.ForeignKey(
+        "Agency",
+        on_delete=models.PROTECT,
+        related_name="convened_groups",
+        null=True,
+        blank=True,
+    )
     members = models.ManyToManyField(Agency, related_name="sharing_groups", blank=True)
     # Grants to the sharing group are guardian group permissions on this Group; members are
     # resolved at query time, so joining or leaving changes access on the next request.

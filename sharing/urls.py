@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from agencies import account, sign_in
+from agencies import account, sharing_group_views, sign_in
 from agencies import views as agency_views
 from designations import views as designation_views
 from sharing import sync_views
@@ -19,7 +19,17 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designations/", include("designations.urls")),
     path("account/", account.my_account, name="my-account"),
-    path("sharing-groups/", account.sharing_groups, name="sharing-groups"),
+    path("sharing-groups/", sharing_group_views.sharing_groups, name="sharing-groups"),
+    path(
+        "sharing-groups/<uuid:group_id>/members/",
+        sharing_group_views.sharing_group_add,
+        name="sharing-group-add",
+    ),
+    path(
+        "sharing-groups/<uuid:group_id>/members/remove/",
+        sharing_group_views.sharing_group_remove,
+        name="sharing-group-remove",
+    ),
     path("audit/", sharing_views.audit_log, name="audit-log"),
     path("sync/", sharing_views.sync_status, name="sync-status"),
     path("api-clients/", agency_views.api_clients, name="api-clients"),

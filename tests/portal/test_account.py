@@ -1,4 +1,4 @@
-"""My account (password, authenticator) and my agency's sharing groups."""
+"""My account: password and authenticator."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.services import sharing_group_create
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -61,12 +60,3 @@ def test_an_authenticator_is_replaced_only_with_a_code_from_it(client, alice, se
     done = client.post(ACCOUNT, {"action": "replace", "replace-code": f"{code:06d}"})
     assert done.status_code == 302 and done.url == reverse("login-code-setup")
     assert not TOTPDevice.objects.filter(user=alice).exists()
-
-
-def test_sharing_groups_of_my_agency_only(client, alice, bob, agency_a, agency_b, agency_c):  # type: ignore[no-untyped-def]
-    sharing_group_create(name="Task force AB", members=[agency_a, agency_b])
-    sharing_group_create(name="Task force BC", members=[agency_b, agency_c])
-    client.force_login(alice)
-    page = client.get("/sharing-groups/")
-    assert "Task force AB" in page.text and "Task force BC" not in page.text
-    assert "Agency B" in page.text  # who else is in it

@@ -297,11 +297,32 @@ def probe_my_account(world: World, username: str, client: Client) -> None:
     if anonymous(world, username):
         return
     user = world.users[username]
-    groups = client.get(reverse("sharing-groups")).context["groups"]
-    assert all(group.members.filter(pk=user.agency_id).exists() for group in groups), username
+    rows = client.get(reverse("sharing-groups")).context["rows"]
+    if not user.is_superuser:
+        assert all(row["group"].members.filter(pk=user.agency_id).exists() for row in rows)
     # Another person's name appears on my page only where it is mine.
     page = client.get(reverse("my-account")).text
     assert f"<dd>{user.username}</dd>" in page
+
+
+def probe_sharing_group_change(world: World, username: str, client: Client) -> None:
+    """Membership of a group kept by site administrators changes only in their hands; a
+    group one's agency is not in is not even found."""
+    group, agency_c = world.group_ab, world.agencies["C"]
+    user = world.users[username]
+    for route, changed in (("sharing-group-add", True), ("sharing-group-remove", False)):
+        response = client.post(reverse(route, args=[group.pk]), {"agency": agency_c.pk})
+        in_group = group.members.filter(pk=agency_c.pk).exists()
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif user.is_superuser:
+            assert response.status_code == 302 and in_group == changed, (route, username)
+            continue
+        elif user.agency_id in {world.agencies["A"].pk, world.agencies["B"].pk}:
+            assert response.status_code == 403, (route, username)
+        else:
+            assert response.status_code == 404, (route, username)
+        assert not in_group, (route, username)
 
 
 def probe_designation_new(world: World, username: str, client: Client) -> None:
@@ -855,6 +876,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "portal:designation-propose": probe_portal_proposals,
     "my-account": probe_my_account,
     "sharing-groups": lambda world, username, client: None,  # in probe_my_account
+    "sharing-group-add": probe_sharing_group_change,
+    "sharing-group-remove": lambda world, username, client: None,  # in the add probe
     "portal:proposal-inbox": lambda world, username, client: None,  # in the propose probe
     "portal:proposal-decision": lambda world, username, client: None,  # below
     "portal:designation-delist": lambda world, username, client: None,  # in the amend probe
