@@ -7,7 +7,9 @@ One file is one transaction: a bad record anywhere leaves the database as it was
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import importlib
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,7 +23,6 @@ from django.utils import timezone
 from agencies.models import Agency, User
 from designations.data import CHILDREN, apply_scalars, changed_fields, child_rows, content_hash
 from designations.formats import ListFormatError, ParsedEntry
-from designations.formats.un import REGIMES, UNListParser
 from designations.models import (
     Designation,
     DesignationStatus,
@@ -65,15 +66,38 @@ class ImportResult:
         )
 
 
-PARSERS: dict[str, Callable[[IO[bytes]], Any]] = {Publisher.UN: UNListParser}
-REGIME_NAMES: dict[str, dict[str, tuple[str, str]]] = {Publisher.UN: REGIMES}
+# Each publisher's parser module. A module has `parser_for(path)`, which picks the parser
+# class for the file (or folder, for a set of files) at `path`, and may have `REGIMES`:
+# regime code -> (name, legal basis).
+PARSERS: dict[str, str] = {
+    Publisher.UN: "designations.formats.un",
+    Publisher.OFAC: "designations.formats.ofac",
+    Publisher.EU: "designations.formats.eu",
+    Publisher.UK: "designations.formats.uk",
+}
+
+
+def _format_module(publisher: str) -> Any:
+    return importlib.import_module(PARSERS[publisher])
+
+
+def _files_of(path: Path) -> list[Path]:
+    """The files that make up one publication: the file, or a folder's files (OFAC's CSV set)."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    return [path]
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of the publication: of the file, or of a folder's file names and contents."""
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
+    files = _files_of(path)
+    for file in files:
+        if len(files) > 1 or path.is_dir():
+            digest.update(f"{file.name}\n".encode())
+        with file.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -115,7 +139,8 @@ class _Importer:
 
     def regime(self, code: str) -> Regime:
         if code not in self.regimes:
-            name, legal_basis = REGIME_NAMES.get(self.publisher, {}).get(code, (code, ""))
+            known = getattr(_format_module(self.publisher), "REGIMES", {})
+            name, legal_basis = known.get(code, (code, ""))
             self.regimes[code] = Regime.objects.create(
                 owner=self.agency, code=code, name=name, legal_basis=legal_basis
             )
@@ -309,11 +334,15 @@ def import_list(
     agency: Agency,
     actor: User | None = None,
     wrap_stream: Callable[[IO[bytes]], IO[bytes]] = lambda stream: stream,
+    generated_at: dt.datetime | None = None,
 ) -> ImportResult:
-    """Import one published file for `agency`. Raises ListFormatError or ImportRefused, having
-    written nothing, when the file cannot be imported."""
+    """Import one published file (or folder, for a set of files) for `agency`. Raises
+    ListFormatError or ImportRefused, having written nothing, when it cannot be imported.
+    `generated_at` dates a list whose file carries no date (OFAC's CSV set)."""
     if publisher not in PARSERS:
         raise ImportRefused(f"no importer for publisher {publisher!r}")
+    if not path.exists():
+        raise ImportRefused(f"{path}: no such file or folder")
     if not agency.is_local:
         raise ImportRefused(
             f"{agency.code} is hosted on node {agency.home_node.node_id}; import it there"
@@ -323,8 +352,10 @@ def import_list(
     if existing is not None:
         return ImportResult(publication=existing, already_imported=True)
 
-    with transaction.atomic(), path.open("rb") as raw:
-        parser = PARSERS[publisher](wrap_stream(raw))
+    parser_class = _format_module(publisher).parser_for(path)
+    main_file = parser_class.main_file(path) if hasattr(parser_class, "main_file") else path
+    with transaction.atomic(), main_file.open("rb") as raw:
+        parser = parser_class(wrap_stream(raw), path=path)
         entries = iter(parser)
         first = next(entries, None)
         if first is None:
@@ -332,6 +363,12 @@ def import_list(
                 "the file lists no designations; importing it would delist every entry"
             )
         header = parser.header
+        if generated_at is not None:
+            header.generated_at = generated_at
+        if header.generated_at is None:
+            raise ImportRefused(
+                "the file does not say when it was published; give its date (--generated-at)"
+            )
         latest = (
             ListPublication.objects.filter(publisher=publisher, agency=agency)
             .order_by("-generated_at")

@@ -220,6 +220,8 @@ class IdentifierKind(models.TextChoices):
     REGISTRATION = "registration", "Registration number"
     BIC = "bic", "BIC / SWIFT"
     TAX = "tax", "Tax number"
+    # A wallet address (OFAC lists them as "Digital Currency Address - XBT" and so on).
+    DIGITAL_CURRENCY = "digital_currency", "Digital currency address"
     OTHER = "other", "Other"
 
 

@@ -26,4 +26,5 @@ class ParsedEntry:
 
 @dataclass
 class ListHeader:
-    generated_at: dt.datetime
+    # None when the file does not say (OFAC's CSV set): the importer is then told the date.
+    generated_at: dt.datetime | None

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -329,7 +330,7 @@ class UNListParser:
     """Iterate over a UN consolidated list. `header` is known once iteration has started;
     `unknown_elements` counts record elements this parser does not read."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], *, path: Path | None = None) -> None:
         self.stream = stream
         self.header: ListHeader | None = None
         self.unknown_elements: Counter[str] = Counter()
@@ -389,3 +390,7 @@ class UNListParser:
         if generated_at.tzinfo is None:
             generated_at = generated_at.replace(tzinfo=dt.UTC)
         return ListHeader(generated_at=generated_at)
+
+
+def parser_for(path: Path) -> type[UNListParser]:
+    return UNListParser

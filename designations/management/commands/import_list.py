@@ -1,7 +1,8 @@
-"""python manage.py import_list un PATH [--agency CODE]"""
+"""python manage.py import_list {un,ofac,eu,uk} PATH [--agency CODE] [--generated-at DATE]"""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -19,7 +20,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("publisher", choices=sorted(PARSERS), help="whose list format")
-        parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "path", type=Path, help="the list file, or the folder of OFAC's CSV set"
+        )
+        parser.add_argument(
+            "--generated-at",
+            type=_date,
+            help="publication date (YYYY-MM-DD) of a list whose file carries none (OFAC CSV)",
+        )
         parser.add_argument(
             "--agency",
             help="code of the (local) agency that publishes the list; default from "
@@ -34,16 +42,17 @@ class Command(BaseCommand):
         path: Path,
         agency: str | None,
         no_progress: bool,
+        generated_at: dt.datetime | None = None,
         **options: Any,
     ) -> None:
-        if not path.is_file():
-            raise CommandError(f"{path}: no such file")
+        if not path.exists():
+            raise CommandError(f"{path}: no such file or folder")
         code = agency or settings.LIST_PUBLISHER_AGENCIES.get(publisher)
         owner = Agency.objects.filter(code=code).select_related("home_node").first()
         if owner is None:
             raise CommandError(f"no agency with code {code!r}; create it first or pass --agency")
 
-        size = path.stat().st_size
+        size = sum(f.stat().st_size for f in ([path] if path.is_file() else path.iterdir()))
         show = not no_progress and sys.stderr.isatty()
         with tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not show) as bar:
             try:
@@ -52,6 +61,7 @@ class Command(BaseCommand):
                     path=path,
                     agency=owner,
                     wrap_stream=lambda stream: _ProgressReader(stream, bar),
+                    generated_at=generated_at,
                 )
             except (ListFormatError, ImportRefused) as error:
                 raise CommandError(f"{path.name}: {error}. Nothing was imported.") from error
@@ -66,6 +76,13 @@ class Command(BaseCommand):
         for element, count in sorted(result.unknown_elements.items()):
             self.stderr.write(f"warning: {count} <{element}> elements are not imported")
         self.stdout.write(self.style.SUCCESS(f"Imported {path.name}: {result.summary()}"))
+
+
+def _date(value: str) -> dt.datetime:
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=dt.UTC)
+    except ValueError:
+        raise CommandError(f"--generated-at {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 class _ProgressReader:
