@@ -518,3 +518,55 @@ class AmendmentProposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.designation_id} by {self.proposer_id}"
+
+
+class LinkMethod(models.TextChoices):
+    REFERENCE = "reference", "Cross-reference in the source list"
+    IDENTIFIER = "identifier", "Same strong identifier"
+    NAME = "name", "Names, birth data and nationality"
+
+
+class LinkStatus(models.TextChoices):
+    LINKED = "linked", "Linked (certain)"
+    CANDIDATE = "candidate", "To review"
+    CONFIRMED = "confirmed", "Confirmed by a liaison"
+    REJECTED = "rejected", "Rejected by a liaison"
+
+
+class SubjectLink(models.Model):
+    """Two designations of different agencies that name the same subject.
+
+    Reconciliation writes links; a liaison's judgement (confirmed, rejected) is kept and later
+    runs leave it as it is. A subject is a connected set of linked or confirmed links. The pair
+    is stored once, the lower id first."""
+
+    JOINING = (LinkStatus.LINKED, LinkStatus.CONFIRMED)
+
+    id = models.BigAutoField(primary_key=True)
+    left = models.ForeignKey(Designation, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(Designation, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=12, choices=LinkMethod.choices)
+    score = models.FloatField(help_text="1.0 for references and identifiers")
+    # What matched, for the reviewer and the report: {"names": [...], "birth_dates": ...}.
+    explanation = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=LinkStatus.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["left", "right"], name="subject_link_once"),
+        ]
+        indexes = [
+            models.Index(fields=["right"], name="subject_link_right_idx"),
+            models.Index(fields=["status", "score"], name="subject_link_review_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.left_id} ~ {self.right_id} ({self.status})"

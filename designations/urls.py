@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from designations import views
+from designations import subject_views, views
 
 app_name = "portal"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("<uuid:designation_id>/notes/", views.designation_note_add, name="designation-note-add"),
     path("<uuid:designation_id>/proposals/", views.designation_propose, name="designation-propose"),
     path("proposals/", views.proposal_inbox, name="proposal-inbox"),
+    path("links/", subject_views.link_review, name="link-review"),
+    path("links/<int:link_id>/decision/", subject_views.link_decision, name="link-decision"),
     path(
         "proposals/<uuid:proposal_id>/decision/", views.proposal_decision, name="proposal-decision"
     ),

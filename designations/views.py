@@ -47,6 +47,7 @@ from designations.services import (
     designation_delist,
     note_create,
 )
+from designations.subjects import linked_designations
 from sharing import access
 from sharing.access import Level
 from sharing.audit import audit_record
@@ -147,6 +148,7 @@ def designation_detail(request: HttpRequest, designation_id: UUID) -> HttpRespon
             if access.may_propose(request.user, designation)
             else None,
             "proposals": proposals_visible(user=request.user).filter(designation=designation),
+            "linked": linked_designations(request.user, designation),
         },
     )
 

@@ -254,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sharing.tasks.sync_reconcile_all",
         "schedule": envint("SYNC_RECONCILE_SECONDS", "300"),
     },
+    # Link designations of the same subject; imports and sync also queue it.
+    "reconcile-subjects": {
+        "task": "designations.tasks.reconcile_subjects",
+        "schedule": envint("SUBJECT_RECONCILE_SECONDS", "3600"),
+    },
 }
 
 REST_FRAMEWORK = {

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import Node
 from agencies.services import node_ensure_local
+from designations.tasks import reconcile_soon
 from sharing.audit import audit_record
 from sharing.models import AuditAction, PartnerSync
 from sharing.node_auth import NodeAuthError, SignedRequest, node_authenticate
@@ -27,7 +28,7 @@ from sharing.sync_feed import (
     servable_attachments,
 )
 from sharing.sync_manifest import BUCKETS, digests, served_lines
-from sharing.sync_push import GAP, inbox_accept
+from sharing.sync_push import APPLIED, GAP, inbox_accept
 from sharing.uploads import attachment_storage
 
 MAX_OBJECTS = 200
@@ -71,6 +72,8 @@ def inbox(request: HttpRequest) -> JsonResponse:
         status, cursor = inbox_accept(partner, batch)
     except BatchRejected as error:
         return _problem(422, "Unprocessable Content", str(error))
+    if status == APPLIED:
+        reconcile_soon()  # new designations may name subjects listed here
     return JsonResponse({"status": status, "cursor": cursor}, status=409 if status == GAP else 200)
 
 

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from agencies.models import Node
+from designations.tasks import reconcile_soon
 from sharing.changelog import ALL_OBJECTS
 from sharing.sync_apply import BatchRejected
 from sharing.sync_client import pull_due, sync_pull, sync_reconcile
@@ -36,9 +37,11 @@ def sync_pull_partner(node_id: str) -> None:
     if partner is None:
         return
     try:
-        sync_pull(partner)
+        result = sync_pull(partner)
     except (PartnerUnavailable, BatchRejected):
         return  # recorded on the partner's sync state (and audited when refused)
+    if result.applied or result.retracted:
+        reconcile_soon()  # new designations may name subjects listed here
 
 
 @shared_task(**SYNC_TASK)

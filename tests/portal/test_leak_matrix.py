@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from agencies.api_clients import ClientPrincipal
 from designations.models import AmendmentProposal, Attachment, Designation, IntelligenceNote
-from sharing.models import AuditEntry
+from sharing.models import AuditEntry, Marking
 from tests.world import (
     TOKEN,
     World,
@@ -323,6 +323,49 @@ def probe_sharing_group_change(world: World, username: str, client: Client) -> N
         else:
             assert response.status_code == 404, (route, username)
         assert not in_group, (route, username)
+
+
+def probe_subject_links(world: World, username: str, client: Client) -> None:
+    """A link between two designations is shown (on the detail page and in the review queue)
+    and judged only by those who may see both; the others are not told it exists."""
+    from designations.models import LinkStatus, SubjectLink
+
+    clear = next(s for s in world.specs if s.marking == Marking.CLEAR and s.grant == "none")
+    links = []
+    for spec in world.specs:
+        if spec is clear:
+            continue
+        link, _ = SubjectLink.objects.update_or_create(
+            left=clear.designation,
+            right=spec.designation,
+            defaults={"method": "name", "score": 0.9, "status": LinkStatus.CANDIDATE},
+        )
+        links.append((spec, link))
+    page = client.get(reverse("portal:link-review"))
+    if anonymous(world, username):
+        assert_sent_to_login(page)
+    else:
+        listed = {row[0].pk for row in page.context["rows"]}
+        assert listed == {
+            link.pk for spec, link in links if expected_to_see(world, username, spec)
+        }, username
+    detail = client.get(clear.designation.get_absolute_url())
+    for spec, link in links:
+        shown = detail.status_code == 200 and str(spec.designation.pk) in detail.text
+        assert shown == expected_to_see(world, username, spec), (username, spec.grant)
+        prefix = f"link-{link.pk}"
+        response = client.post(
+            reverse("portal:link-decision", args=[link.pk]),
+            {f"{prefix}-decision": "confirm", f"{prefix}-reason": "probe"},
+        )
+        link.refresh_from_db()
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif not expected_to_see(world, username, spec):
+            assert response.status_code == 404, (username, spec.marking, spec.grant)
+        if link.status == LinkStatus.CONFIRMED:
+            assert expected_to_see(world, username, spec) and world.users[username].agency_id
+    SubjectLink.objects.all().delete()
 
 
 def probe_designation_new(world: World, username: str, client: Client) -> None:
@@ -877,6 +920,8 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "my-account": probe_my_account,
     "sharing-groups": lambda world, username, client: None,  # in probe_my_account
     "sharing-group-add": probe_sharing_group_change,
+    "portal:link-review": probe_subject_links,
+    "portal:link-decision": lambda world, username, client: None,  # in the link probe
     "sharing-group-remove": lambda world, username, client: None,  # in the add probe
     "portal:proposal-inbox": lambda world, username, client: None,  # in the propose probe
     "portal:proposal-decision": lambda world, username, client: None,  # below

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from agencies.models import Agency
 from designations.imports import PARSERS, ImportRefused, ListFormatError, import_list
+from designations.reconcile import reconcile
 
 
 class Command(BaseCommand):
@@ -76,6 +77,8 @@ class Command(BaseCommand):
         for element, count in sorted(result.unknown_elements.items()):
             self.stderr.write(f"warning: {count} <{element}> elements are not imported")
         self.stdout.write(self.style.SUCCESS(f"Imported {path.name}: {result.summary()}"))
+        # The new entries may name subjects other agencies list: link them now.
+        self.stdout.write(f"Subject links: {reconcile().summary()}")
 
 
 def _date(value: str) -> dt.datetime:
