@@ -9,7 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from agencies.models import Role, User
 from agencies.services import sharing_group_create, user_create
-from designations.models import Regime
+from designations.models import Regime, SubjectLink
 from designations.proposals import proposal_create
 from designations.services import designation_amend, designation_create, note_create
 from tests.conftest import PASSWORD
@@ -51,6 +51,26 @@ def world(agency_a, agency_b):  # type: ignore[no-untyped-def]
         changes={"reasons": "Also ships arms."},
         reason="Our evidence.",
     )
+    # The same subject listed by B: one certain link shown on the page, one to review.
+    Regime.objects.create(owner=agency_b, code="RB", name="Regime of B")
+    publisher_b = user_create(
+        username="bob_pub", agency=agency_b, role=Role.PUBLISHER, password=PASSWORD
+    )
+    for name, status in (("ORLAN MARITIME HOLDINGS", "linked"), ("Orlan Maritim", "candidate")):
+        twin = designation_create(
+            actor=publisher_b,
+            regime=Regime.objects.get(code="RB"),
+            data={"name": name, "subject_kind": "organisation"},
+            marking="CLEAR",
+        )
+        SubjectLink.objects.create(
+            left=designation,
+            right=twin,
+            method="name",
+            score=0.95,
+            status=status,
+            explanation={"names": [designation.name, name], "name_score": 95.0},
+        )
     group = sharing_group_create(name="Task force", members=[agency_a, agency_b])
     group.convener = agency_a
     group.save(update_fields=["convener"])
@@ -68,6 +88,7 @@ def pages(designation) -> list[str]:  # type: ignore[no-untyped-def]
         f"{detail}amend/",
         "/designations/new/",
         "/designations/proposals/",
+        "/designations/links/",
         f"/designations/notes/{designation.notes.get().pk}/",
         "/sharing-groups/",
         "/account/",
