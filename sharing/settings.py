@@ -283,7 +283,13 @@ REST_FRAMEWORK = {
 }
 
 # Which agency owns imported lists, by publisher (the agency's code).
-LIST_PUBLISHER_AGENCIES = {"un": os.getenv("UN_AGENCY_CODE", "UNSC")}
+# The local agency each published list belongs to by default (import_list --agency overrides).
+LIST_PUBLISHER_AGENCIES = {
+    "un": os.getenv("UN_AGENCY_CODE", "UNSC"),
+    "ofac": os.getenv("OFAC_AGENCY_CODE", "OFAC"),
+    "eu": os.getenv("EU_AGENCY_CODE", "EU"),
+    "uk": os.getenv("UK_AGENCY_CODE", "OFSI"),
+}
 
 LOGGING = {
     "version": 1,
