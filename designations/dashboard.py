@@ -10,7 +10,14 @@ from typing import Any
 from django.utils import timezone
 
 from agencies.models import User
-from designations.models import AmendmentProposal, Designation, IntelligenceNote, ProposalStatus
+from designations.models import (
+    AmendmentProposal,
+    Designation,
+    IntelligenceNote,
+    ProposalStatus,
+    ReviewTask,
+)
+from designations.reviews import open_reviews_for
 from sharing import access
 from sharing.models import AuditAction, AuditEntry
 
@@ -27,6 +34,7 @@ class Dashboard:
     notes: list[IntelligenceNote]
     proposals_to_decide: list[AmendmentProposal]
     proposals_waiting: list[AmendmentProposal]
+    reviews: list[ReviewTask] = field(default_factory=list)
     sync: list[Any] = field(default_factory=list)
     sync_trouble: int = 0
 
@@ -68,6 +76,7 @@ def dashboard_for(user: User) -> Dashboard:
             .order_by("created_at")[:RECENT]
         ),
     )
+    board.reviews = list(open_reviews_for(user)[:RECENT])
     if user.is_superuser:
         from sharing.sync_status import sync_overview
 

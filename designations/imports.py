@@ -32,6 +32,7 @@ from designations.models import (
     Regime,
     SourceEntry,
 )
+from designations.reviews import open_reviews_for_delistings
 from designations.services import DESIGNATION
 from sharing.audit import audit_record
 from sharing.changelog import change_log_append_many
@@ -54,6 +55,7 @@ class ImportResult:
     relisted: int = 0
     unchanged: int = 0
     unknown_elements: dict[str, int] = field(default_factory=dict)
+    review_tasks: int = 0
 
     @property
     def record_count(self) -> int:
@@ -132,6 +134,7 @@ class _Importer:
             ).select_related("designation")
         }
         self.seen: set[str] = set()
+        self.delisted_ids: list[Any] = []
         self.result = ImportResult(publication=publication)
         self.pending: list[tuple[str, ParsedEntry, str]] = []
         # Unchanged entries: only their last_publication moves.
@@ -278,6 +281,7 @@ class _Importer:
                 designations.append(designation)
                 versions.append(self._version(designation, data, previous))
                 log.append(self._log(designation, ChangeAction.DELIST))
+            self.delisted_ids.extend(d.pk for d in designations)
             Designation.objects.filter(pk__in=[d.pk for d in designations]).update(
                 status=DesignationStatus.DELISTED,
                 delisted_on=delisted_on,
@@ -402,6 +406,8 @@ def import_list(
             )
         importer.delist_missing()
         result = importer.result
+        # Agencies that list a subject this list dropped are asked whether theirs stands.
+        result.review_tasks = open_reviews_for_delistings(importer.delisted_ids)
         result.unknown_elements = dict(parser.unknown_elements)
         publication.record_count = result.record_count
         publication.added, publication.amended = result.added, result.amended

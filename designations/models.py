@@ -570,3 +570,35 @@ class SubjectLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.left_id} ~ {self.right_id} ({self.status})"
+
+
+class ReviewTask(models.Model):
+    """Work for an agency that another jurisdiction's change calls for: the UN delisted a
+    subject the agency also lists, so the agency decides whether its own listing stands."""
+
+    id = models.BigAutoField(primary_key=True)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="review_tasks")
+    designation = models.ForeignKey(Designation, on_delete=models.CASCADE, related_name="+")
+    cause = models.ForeignKey(Designation, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One open task per listing and cause, however often the run repeats.
+            models.UniqueConstraint(
+                fields=["designation", "cause"],
+                condition=models.Q(closed_at__isnull=True),
+                name="review_task_open_once",
+            )
+        ]
+        indexes = [models.Index(fields=["agency", "closed_at"], name="review_task_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.reason}"

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from designations.reviews import open_reviews_for, review_close
 from designations.subjects import link_decide, links_to_review
 
 
@@ -56,3 +57,19 @@ def link_decision(request: HttpRequest, link_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Recorded: {link.get_status_display().lower()}.")
     return redirect("portal:link-review")
+
+
+@login_required
+@require_POST
+def review_close_view(request: HttpRequest, task_id: int) -> HttpResponse:
+    """POST /designations/reviews/<id>/close/: my agency records what it decided."""
+    task = open_reviews_for(request.user).filter(pk=task_id).first()
+    if task is None:
+        raise Http404("No such open review task.")
+    try:
+        review_close(actor=request.user, task=task, outcome=request.POST.get("outcome", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Review task closed.")
+    return redirect("home")

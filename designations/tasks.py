@@ -8,6 +8,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from designations.reconcile import reconcile
+from designations.reviews import open_reviews_for_all_delistings
 
 log = logging.getLogger(__name__)
 # Imports and sync batches arrive in bursts: one run covers a burst.
@@ -17,7 +18,8 @@ DEBOUNCE_SECONDS = 30
 @shared_task(ignore_result=True, acks_late=True)
 def reconcile_subjects() -> None:
     result = reconcile()
-    log.info("subject reconciliation: %s", result.summary())
+    opened = open_reviews_for_all_delistings()
+    log.info("subject reconciliation: %s; %d review tasks opened", result.summary(), opened)
 
 
 def reconcile_soon() -> None:

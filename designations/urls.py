@@ -15,6 +15,7 @@ urlpatterns = [
     path("proposals/", views.proposal_inbox, name="proposal-inbox"),
     path("links/", subject_views.link_review, name="link-review"),
     path("links/<int:link_id>/decision/", subject_views.link_decision, name="link-decision"),
+    path("reviews/<int:task_id>/close/", subject_views.review_close_view, name="review-close"),
     path(
         "proposals/<uuid:proposal_id>/decision/", views.proposal_decision, name="proposal-decision"
     ),

@@ -368,6 +368,37 @@ def probe_subject_links(world: World, username: str, client: Client) -> None:
     SubjectLink.objects.all().delete()
 
 
+def probe_review_close(world: World, username: str, client: Client) -> None:
+    """A review task is agency A's: only A's publishers and admins close it; A's liaisons may
+    not; nobody else learns it exists."""
+    from designations.models import ReviewTask
+
+    specs = world.specs
+    task = ReviewTask.objects.create(
+        agency=world.agencies["A"],
+        designation=specs[0].designation,
+        cause=specs[1].designation,
+        reason="probe",
+    )
+    response = client.post(
+        reverse("portal:review-close", args=[task.pk]), {"outcome": "closed by probe"}
+    )
+    task.refresh_from_db()
+    user = world.users[username]
+    if anonymous(world, username):
+        assert_sent_to_login(response)
+    elif username in {"a_admin", "a_publisher"}:
+        assert response.status_code == 302 and task.closed_at is not None, username
+    elif username == "a_liaison":
+        assert response.status_code == 403, username
+    else:
+        assert response.status_code == 404, username
+    assert (task.closed_at is not None) == (username in {"a_admin", "a_publisher"})
+    if not anonymous(world, username) and user.agency_id != world.agencies["A"].pk:
+        assert "probe" not in client.get(reverse("home")).text
+    task.delete()
+
+
 def probe_designation_new(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("portal:designation-new"))
     user = world.users[username]
@@ -921,6 +952,7 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "sharing-groups": lambda world, username, client: None,  # in probe_my_account
     "sharing-group-add": probe_sharing_group_change,
     "portal:link-review": probe_subject_links,
+    "portal:review-close": probe_review_close,
     "portal:link-decision": lambda world, username, client: None,  # in the link probe
     "sharing-group-remove": lambda world, username, client: None,  # in the add probe
     "portal:proposal-inbox": lambda world, username, client: None,  # in the propose probe
