@@ -69,11 +69,22 @@ def phonetic(name: str) -> str:
 PHONETIC_WEIGHT = 0.95
 
 
+# Names shorter than this (acronyms: "IMU", "JUD") say too little to match on.
+MIN_LETTERS = 5
+
+
+def matchable(name: str) -> bool:
+    return sum(c.isalpha() for c in comparable(name)) >= MIN_LETTERS
+
+
 def similarity(a: str, b: str) -> tuple[float, float]:
-    """(spelling, sound) similarity 0-100 of two names."""
-    spelt = fuzz.token_sort_ratio(comparable(a), comparable(b))
-    sound = fuzz.ratio(phonetic(a), phonetic(b)) * PHONETIC_WEIGHT
-    return spelt, sound
+    """(spelling, sound) similarity 0-100 of two names. Sound counts only for names of two
+    words or more: one short word sounds like too many others."""
+    left, right = comparable(a), comparable(b)
+    spelt = fuzz.token_sort_ratio(left, right)
+    if " " not in left or " " not in right:
+        return spelt, 0.0
+    return spelt, fuzz.ratio(phonetic(a), phonetic(b)) * PHONETIC_WEIGHT
 
 
 @dataclass
@@ -97,7 +108,7 @@ def _profiles(designation_ids: Iterable[Any] | None = None) -> dict[Any, Profile
         for pk, owner_id, kind in designations.values_list("pk", "owner_id", "subject_kind")
     }
     for designation_id, full_name in Name.objects.values_list("designation_id", "full_name"):
-        if designation_id in profiles:
+        if designation_id in profiles and matchable(full_name):
             profiles[designation_id].names.append(full_name)
     births = BirthDate.objects.values_list("designation_id", "date", "year", "from_year", "to_year")
     for designation_id, date, year, from_year, to_year in births:
@@ -144,17 +155,32 @@ def judge(a: Profile, b: Profile) -> tuple[str, float, dict[str, Any]] | None:
         return None  # different birth years: different people with similar names
     same_dates = sorted(d.isoformat() for d in a.dates & b.dates)
     same_years = sorted(a.years & b.years)
+    # Both give full dates of birth and none agrees: a clerical variant or another person.
+    dates_differ = bool(a.dates and b.dates and not same_dates)
     if same_dates:
         explanation["birth_dates"] = same_dates
     elif same_years:
         explanation["birth_years"] = same_years[:3]
+    if dates_differ:
+        explanation["birth_dates"] = "differ"
+    shared_countries: list[str] = []
     if a.countries and b.countries:
-        shared = sorted(a.countries & b.countries)
-        explanation["nationalities"] = shared or "differ"
+        shared_countries = sorted(a.countries & b.countries)
+        explanation["nationalities"] = shared_countries or "differ"
     score = best / 100
     if person:
-        certain = spelt_best >= CERTAIN and bool(same_dates)
+        # Certain: the same name as written, and the same date of birth, or (where the lists
+        # give only years) the same years and nationality.
+        born_alike = bool(same_dates) or (
+            bool(same_years)
+            and bool(shared_countries)
+            and not a.dates & b.dates
+            and not dates_differ
+        )
+        certain = spelt_best >= CERTAIN and born_alike
         score = min(1.0, score + (0.05 if same_dates else 0.02 if same_years else 0))
+        if dates_differ:
+            score -= 0.05
     else:
         certain = spelt_best >= 99.5 and explanation.get("nationalities") != "differ"
     if explanation.get("nationalities") == "differ":
