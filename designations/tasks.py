@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
+from designations.list_sources import reimport_all
 from designations.reconcile import reconcile
 from designations.reviews import open_reviews_for_all_delistings
 
@@ -31,3 +32,11 @@ def reconcile_soon() -> None:
         reconcile_subjects.apply_async(countdown=DEBOUNCE_SECONDS)
     except Exception:
         log.warning("could not queue subject reconciliation; the periodic run will", exc_info=True)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def reimport_lists() -> None:
+    """Beat: fetch and import every configured published list; link what changed."""
+    outcomes = reimport_all()
+    if any(o.result is not None and not o.result.already_imported for o in outcomes):
+        reconcile_subjects()

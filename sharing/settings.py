@@ -5,6 +5,7 @@ a filesystem Celery broker)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import secrets
 from pathlib import Path
@@ -239,6 +240,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / f"celerybeat-{NODE_ID}")
 SYNC_PULL_SECONDS = envint("SYNC_PULL_SECONDS", "30")  # also the unit of the pull's backoff
+# Published lists this node re-imports on a schedule: a JSON list of {"publisher": "un",
+# "location": "https://... or /path/to/file-or-folder", "agency": "UNSC" (optional)}.
+LIST_SOURCES = json.loads(os.getenv("LIST_SOURCES", "[]"))
+LIST_DOWNLOAD_MAX_BYTES = envint("LIST_DOWNLOAD_MAX_BYTES", str(500 * 1024 * 1024))
 CELERY_BEAT_SCHEDULE = {
     "node-heartbeat": {
         "task": "sharing.tasks.node_heartbeat",
@@ -260,6 +265,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": envint("SUBJECT_RECONCILE_SECONDS", "3600"),
     },
 }
+# Fetch and import the configured published lists (LIST_SOURCES); unchanged files are no-ops.
+if LIST_SOURCES:
+    CELERY_BEAT_SCHEDULE["reimport-lists"] = {
+        "task": "designations.tasks.reimport_lists",
+        "schedule": envint("LIST_REIMPORT_SECONDS", "21600"),
+    }
 
 REST_FRAMEWORK = {
     # Media types are chosen by Accept alone; a ?format= override would be one more way to
