@@ -82,6 +82,15 @@ def _identifier_entity(subject: EntityProxy, identifier: Identifier, index: int)
     return document
 
 
+def _wallet_entity(subject: EntityProxy, identifier: Identifier, index: int) -> EntityProxy:
+    wallet = model.make_entity("CryptoWallet")
+    wallet.id = f"{subject.id}-wallet-{index}"
+    wallet.add("holder", subject.id)
+    wallet.add("publicKey", identifier.number)
+    _add(wallet, "currencySymbol", [identifier.type_detail])
+    return wallet
+
+
 def ftm_entities(designation: Designation) -> Iterator[EntityProxy]:
     """The subject, its Sanction and its identity documents. Expects owner, regime and source
     to be selected and the children (names, birth data, ...) prefetched."""
@@ -113,6 +122,9 @@ def ftm_entities(designation: Designation) -> Iterator[EntityProxy]:
     _add(subject, "modifiedAt", [designation.updated_at.isoformat()])
     documents = []
     for index, identifier in enumerate(designation.identifiers.all(), start=1):
+        if identifier.kind == IdentifierKind.DIGITAL_CURRENCY and identifier.number:
+            documents.append(_wallet_entity(subject, identifier, index))
+            continue
         prop = IDENTIFIER_PROPERTY.get(IdentifierKind(identifier.kind))
         if prop:
             _add(subject, prop, [identifier.number])
@@ -139,6 +151,10 @@ def ftm_entities(designation: Designation) -> Iterator[EntityProxy]:
     source = getattr(designation, "source", None)
     if source is not None and source.publisher == Publisher.UN:
         _add(sanction, "unscId", [source.reference_number])
+    elif source is not None:
+        # Another list's reference to the UN entry (UK "UN Ref", EU unitedNationId).
+        refs = [r.removeprefix("un:") for r in source.cross_references if r.startswith("un:")]
+        _add(sanction, "unscId", refs)
     _add(sanction, "modifiedAt", [designation.updated_at.isoformat()])
     yield sanction
     yield from documents

@@ -76,6 +76,7 @@ PARSERS: dict[str, str] = {
     Publisher.OFAC: "designations.formats.ofac",
     Publisher.EU: "designations.formats.eu",
     Publisher.UK: "designations.formats.uk",
+    Publisher.FTM: "designations.formats.ftm",
 }
 
 
@@ -140,10 +141,10 @@ class _Importer:
         # Unchanged entries: only their last_publication moves.
         self.touched: list[SourceEntry] = []
 
-    def regime(self, code: str) -> Regime:
+    def regime(self, code: str, name_given: str = "") -> Regime:
         if code not in self.regimes:
             known = getattr(_format_module(self.publisher), "REGIMES", {})
-            name, legal_basis = known.get(code, (code, ""))
+            name, legal_basis = known.get(code, (name_given or code, ""))
             self.regimes[code] = Regime.objects.create(
                 owner=self.agency, code=code, name=name, legal_basis=legal_basis
             )
@@ -187,7 +188,9 @@ class _Importer:
                 "audience": (previous or {}).get("audience", []),
             }
             if source is None:
-                designation = Designation(owner=self.agency, regime=self.regime(entry.regime_code))
+                designation = Designation(
+                    owner=self.agency, regime=self.regime(entry.regime_code, entry.regime_name)
+                )
                 apply_scalars(designation, data)
                 new_designations.append(designation)
                 source = SourceEntry(
@@ -202,7 +205,7 @@ class _Importer:
             else:
                 designation = source.designation
                 was_delisted = designation.status == DesignationStatus.DELISTED
-                designation.regime = self.regime(entry.regime_code)
+                designation.regime = self.regime(entry.regime_code, entry.regime_name)
                 apply_scalars(designation, data)
                 designation.version += 1
                 changed.append(designation)

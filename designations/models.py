@@ -50,6 +50,7 @@ class Publisher(models.TextChoices):
     OFAC = "ofac", "US OFAC"
     EU = "eu", "European Union"
     UK = "uk", "UK HM Treasury"
+    FTM = "ftm", "FollowTheMoney entities"
 
 
 class Designation(models.Model):
@@ -182,7 +183,7 @@ class PlaceFields(models.Model):
     def __str__(self) -> str:
         parts = [self.street, self.city, self.state_province, self.postal_code, self.country]
         text = ", ".join(p for p in parts if p)
-        return text + (f" ({self.note})" if self.note else "")
+        return " ".join(p for p in (text, f"({self.note})" if self.note else "") if p)
 
 
 class BirthPlace(PlaceFields):

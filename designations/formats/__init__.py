@@ -22,6 +22,9 @@ class ParsedEntry:
     data: dict[str, Any]
     details: dict[str, Any] = field(default_factory=dict)
     cross_references: list[str] = field(default_factory=list)
+    # The regime's name where the file gives it (FtM's Sanction program); else the parser
+    # module's REGIMES, else the code.
+    regime_name: str = ""
 
 
 @dataclass
