@@ -36,13 +36,23 @@ BLOCK_LIMIT = 60
 CANDIDATE = 88.0  # name similarity (0-100) from which a pair is worth a reviewer's look
 CERTAIN = 96.0  # ... and from which, with the same full birth date, it is certain
 _STOP = {"al", "el", "bin", "ibn", "abu", "abd", "abdul", "de", "the", "of", "and"}
+# Honorifics and ranks that lists and payment messages add or leave out (rigour removes the
+# Western ones: Mr, Mrs, Dr, ...).
+HONORIFICS = {
+    "haji", "hajji", "hadji", "alhaj", "alhaji", "sheikh", "shaikh", "sheik", "mullah", "mulla",
+    "maulvi", "mawlawi", "maulana", "mawlana", "qari", "mufti", "sayed", "sayyid", "syed",
+    "general", "gen", "colonel", "col", "brigadier", "major", "captain", "capt", "lieutenant",
+    "prof", "professor", "dr", "doctor", "mr", "mrs", "ms", "sir", "hon",
+}  # fmt: skip
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=500_000)
 def comparable(name: str) -> str:
     """A name as compared: Latin letters, no honorifics, lower case, words sorted."""
     latin = ascii_text(remove_person_prefixes(name)) or name
-    return " ".join(sorted(normalize_name(latin).split()))
+    words = normalize_name(latin).split()
+    kept = [w for w in words if w not in HONORIFICS] or words
+    return " ".join(sorted(kept))
 
 
 def _sound(token: str) -> str:
@@ -51,14 +61,17 @@ def _sound(token: str) -> str:
     return "A" + key[1:] if key[0] in "AEIOU" else key
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=500_000)
+def sound_keys(name: str) -> list[str]:
+    """Sound keys of the name's telling words (not "al", "bin", single letters)."""
+    return [_sound(t) for t in comparable(name).split() if len(t) > 1 and t not in _STOP]
+
+
 def phonetic_tokens(name: str) -> frozenset[str]:
-    return frozenset(
-        _sound(token) for token in comparable(name).split() if len(token) > 1 and token not in _STOP
-    )
+    return frozenset(sound_keys(name))
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=500_000)
 def phonetic(name: str) -> str:
     """The name as sounds: metaphone keys of its words, sorted ("Muhammad Umar" and
     "Mohammed Omar" sound alike)."""

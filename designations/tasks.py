@@ -6,30 +6,43 @@ import logging
 
 from celery import shared_task
 from django.core.cache import cache
+from django.utils import timezone
 
 from designations.list_sources import reimport_all
+from designations.models import Designation
 from designations.reconcile import reconcile
 from designations.reviews import open_reviews_for_all_delistings
 
 log = logging.getLogger(__name__)
-# Imports and sync batches arrive in bursts: one run covers a burst.
-DEBOUNCE_SECONDS = 30
+# Imports and sync batches arrive in bursts: a burst queues one run (not one per batch).
+DEBOUNCE_SECONDS = 10
+MAX_ROUNDS = 3
+QUEUED = "reconcile-subjects-queued"
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def reconcile_subjects() -> None:
-    result = reconcile()
-    opened = open_reviews_for_all_delistings()
-    log.info("subject reconciliation: %s; %d review tasks opened", result.summary(), opened)
+    """Queued at once, never with a countdown: a message held unacknowledged for its ETA is
+    what a broker restart loses (and kombu's restore of it can stop the worker). Designations
+    that change while a run works get another round."""
+    cache.delete(QUEUED)  # changes from now on queue a new run (where the cache is shared)
+    for _round in range(MAX_ROUNDS):
+        started = timezone.now()
+        result = reconcile()
+        opened = open_reviews_for_all_delistings()
+        log.info("subject reconciliation: %s; %d review tasks opened", result.summary(), opened)
+        if not Designation.objects.filter(updated_at__gte=started).exists():
+            break
 
 
 def reconcile_soon() -> None:
-    """Queue a reconciliation unless one is already queued for the next few seconds. A broker
-    that is down costs only a delay: the periodic run (beat) catches up."""
-    if not cache.add("reconcile-subjects-queued", 1, timeout=DEBOUNCE_SECONDS):
+    """Queue a reconciliation unless this process queued one in the last few seconds (that run
+    sees this change, or goes round again for it). A broker that is down costs only a delay:
+    the periodic run (beat) catches up."""
+    if not cache.add(QUEUED, 1, timeout=DEBOUNCE_SECONDS):
         return
     try:
-        reconcile_subjects.apply_async(countdown=DEBOUNCE_SECONDS)
+        reconcile_subjects.delay()
     except Exception:
         log.warning("could not queue subject reconciliation; the periodic run will", exc_info=True)
 

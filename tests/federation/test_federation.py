@@ -770,3 +770,45 @@ def test_an_altered_batch_is_rejected_audited_and_the_real_one_applied_later(nod
         what="the real amendment on the EU node",
     )
     assert drift(eu, un) == 0
+
+
+def test_a_synced_designation_is_linked_to_the_same_subject_by_the_worker(nodes) -> None:
+    """Sync brings UN's listing to the EU node, whose worker reconciles: the EU agency's own
+    listing of the same passport holder is linked to it there, with nobody acting."""
+    un, eu = nodes["un"], nodes["eu"]
+    passport = {"kind": "passport", "number": "P7654321", "issuing_country": "Syria"}
+    mine = eu.api(
+        "POST",
+        "designations",
+        {
+            "regime": "R1",
+            "name": "Bassam Khalil",
+            "subject_kind": "person",
+            "marking": "CLEAR",
+            "identifiers": [passport],
+        },
+    )
+    assert mine.status == 201, mine.body
+    theirs = un.api(
+        "POST",
+        "designations",
+        {
+            "regime": "R1",
+            "name": "KHALIL, Bassam",
+            "subject_kind": "person",
+            "marking": "CLEAR",
+            "identifiers": [{**passport, "issuing_country": "Syrian Arab Republic"}],
+        },
+    )
+    assert theirs.status == 201, theirs.body
+    check = (
+        "from designations.models import SubjectLink as L;"
+        f"print(L.objects.filter(left_id__in=['{mine.body['id']}', '{theirs.body['id']}'],"
+        f" right_id__in=['{mine.body['id']}', '{theirs.body['id']}'], method='identifier',"
+        " status='linked').count())"
+    )
+    wait_for(
+        lambda: eu.manage("shell", "-c", check).split()[-1] == "1",
+        timeout=PROPAGATION,
+        what="the EU node's worker to link the synced UN listing",
+    )
