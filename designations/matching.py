@@ -112,20 +112,27 @@ class Profile:
     countries: set[str] = field(default_factory=set)
 
 
-def _profiles(designation_ids: Iterable[Any] | None = None) -> dict[Any, Profile]:
+def profiles(designation_ids: Iterable[Any] | None = None) -> dict[Any, Profile]:
+    """What matching knows of these designations (None: all)."""
     designations = Designation.objects.all()
-    if designation_ids is not None:
-        designations = designations.filter(pk__in=list(designation_ids))
-    profiles = {
+    ids = None if designation_ids is None else list(designation_ids)
+
+    def of(model: type[Any]) -> Any:
+        rows = model.objects.all()
+        return rows if ids is None else rows.filter(designation_id__in=ids)
+
+    if ids is not None:
+        designations = designations.filter(pk__in=ids)
+    found = {
         pk: Profile(owner_id=owner_id, kind=kind)
         for pk, owner_id, kind in designations.values_list("pk", "owner_id", "subject_kind")
     }
-    for designation_id, full_name in Name.objects.values_list("designation_id", "full_name"):
-        if designation_id in profiles and matchable(full_name):
-            profiles[designation_id].names.append(full_name)
-    births = BirthDate.objects.values_list("designation_id", "date", "year", "from_year", "to_year")
+    for designation_id, full_name in of(Name).values_list("designation_id", "full_name"):
+        if designation_id in found and matchable(full_name):
+            found[designation_id].names.append(full_name)
+    births = of(BirthDate).values_list("designation_id", "date", "year", "from_year", "to_year")
     for designation_id, date, year, from_year, to_year in births:
-        profile = profiles.get(designation_id)
+        profile = found.get(designation_id)
         if profile is None:
             continue
         if date:
@@ -137,10 +144,10 @@ def _profiles(designation_ids: Iterable[Any] | None = None) -> dict[Any, Profile
             profile.years.update(range(from_year, to_year + 1))
     from designations.reconcile import country_code  # the same country reading as identifiers
 
-    for designation_id, country in Nationality.objects.values_list("designation_id", "country"):
-        if designation_id in profiles and country:
-            profiles[designation_id].countries.add(country_code(country))
-    return profiles
+    for designation_id, country in of(Nationality).values_list("designation_id", "country"):
+        if designation_id in found and country:
+            found[designation_id].countries.add(country_code(country))
+    return found
 
 
 def _kinds_compatible(a: str, b: str) -> bool:
@@ -206,9 +213,9 @@ def name_candidates(scope: set[Any] | None = None) -> dict[tuple[Any, Any], Any]
     """Evidence from names for pairs of designations of different agencies."""
     from designations.reconcile import Evidence, pair
 
-    profiles = _profiles()
+    everyone = profiles()
     index: dict[str, set[Any]] = defaultdict(set)
-    for pk, profile in profiles.items():
+    for pk, profile in everyone.items():
         for name in profile.names:
             for token in phonetic_tokens(name):
                 index[token].add(pk)
@@ -223,7 +230,7 @@ def name_candidates(scope: set[Any] | None = None) -> dict[tuple[Any, Any], Any]
                     pairs.add((a, b))
     found = {}
     for a, b in pairs:
-        left, right = profiles[a], profiles[b]
+        left, right = everyone[a], everyone[b]
         if left.owner_id == right.owner_id or not _kinds_compatible(left.kind, right.kind):
             continue
         judged = judge(left, right)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agencies import api as agency_api
 from designations import api as designation_api
-from designations import api_exports, api_notes, api_proposals
+from designations import api_exports, api_notes, api_proposals, api_screening
 from sharing import api_grants
 
 app_name = "api"
@@ -15,6 +15,7 @@ urlpatterns = [
     *designation_api.urlpatterns,
     *api_exports.urlpatterns,
     *api_proposals.urlpatterns,
+    *api_screening.urlpatterns,
     *agency_api.urlpatterns,
     *api_grants.urlpatterns,
 ]

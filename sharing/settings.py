@@ -383,6 +383,7 @@ SPECTACULAR_SETTINGS = {
         "DesignationStatusEnum": "designations.models.DesignationStatus",
         "ProposalKindEnum": "designations.models.ProposalKind",
         "ProposalStatusEnum": "designations.models.ProposalStatus",
+        "IdentifierKindEnum": "designations.models.IdentifierKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -488,6 +488,26 @@ def probe_api_note_attachments(world: World, username: str, client: Client) -> N
     assert Attachment.objects.count() == len(world.attachments)
 
 
+def probe_api_screen(world: World, username: str, client: Client) -> None:
+    """Screening finds exactly the designations one may see, each under its own name."""
+    subjects = [{"name": spec.designation.name} for spec in world.specs]
+    response = client.post(
+        reverse("api:screen"), {"subjects": subjects}, content_type="application/json"
+    )
+    if anonymous(world, username):
+        assert response.status_code == 401
+        return
+    assert response.status_code == 200, response.content
+    for spec, result in zip(world.specs, response.json()["results"], strict=True):
+        found = {match["designation"] for match in result["matches"]}
+        allowed = {
+            str(s.designation.pk) for s in world.specs if expected_to_see(world, username, s)
+        }
+        assert found <= allowed, (username, spec.marking, spec.grant)
+        seen = expected_to_see(world, username, spec) and spec.designation.status == "active"
+        assert (str(spec.designation.pk) in found) == seen, (username, spec.marking, spec.grant)
+
+
 def probe_api_me(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("api:me"))
     if anonymous(world, username):
@@ -953,6 +973,7 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "sharing-group-add": probe_sharing_group_change,
     "portal:link-review": probe_subject_links,
     "portal:review-close": probe_review_close,
+    "api:screen": probe_api_screen,
     "portal:link-decision": lambda world, username, client: None,  # in the link probe
     "sharing-group-remove": lambda world, username, client: None,  # in the add probe
     "portal:proposal-inbox": lambda world, username, client: None,  # in the propose probe
