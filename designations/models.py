@@ -603,3 +603,40 @@ class ReviewTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id}: {self.reason}"
+
+
+class ScreeningJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ScreeningJob(models.Model):
+    """A file of counterparties or payments screened in the background for one person.
+
+    The rows are the requester's customers: only the requester sees the job, and jobs are
+    deleted after SCREENING_JOB_DAYS."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screening_jobs"
+    )
+    file_name = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=10, choices=ScreeningJobStatus.choices, default=ScreeningJobStatus.QUEUED
+    )
+    total = models.PositiveIntegerField()
+    done = models.PositiveIntegerField(default=0)
+    alerts = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(help_text="The uploaded rows: name, country, wallet, birth date")
+    results = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status}, {self.done}/{self.total})"

@@ -9,9 +9,10 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from designations.list_sources import reimport_all
-from designations.models import Designation
+from designations.models import Designation, ScreeningJob, ScreeningJobStatus
 from designations.reconcile import reconcile
 from designations.reviews import open_reviews_for_all_delistings
+from designations.screening_jobs import job_run, jobs_expire
 
 log = logging.getLogger(__name__)
 # Imports and sync batches arrive in bursts: a burst queues one run (not one per batch).
@@ -53,3 +54,13 @@ def reimport_lists() -> None:
     outcomes = reimport_all()
     if any(o.result is not None and not o.result.already_imported for o in outcomes):
         reconcile_subjects()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def run_screening_job(job_id: str) -> None:
+    """Screen a batch file's rows (queued by the portal); old jobs go as new ones run."""
+    job = ScreeningJob.objects.filter(pk=job_id, status=ScreeningJobStatus.QUEUED).first()
+    if job is None:
+        return  # already run (a repeated delivery) or expired
+    job_run(job)
+    jobs_expire()

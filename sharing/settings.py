@@ -243,6 +243,7 @@ SYNC_PULL_SECONDS = envint("SYNC_PULL_SECONDS", "30")  # also the unit of the pu
 # Published lists this node re-imports on a schedule: a JSON list of {"publisher": "un",
 # "location": "https://... or /path/to/file-or-folder", "agency": "UNSC" (optional)}.
 LIST_SOURCES = json.loads(os.getenv("LIST_SOURCES", "[]"))
+SCREENING_JOB_DAYS = envint("SCREENING_JOB_DAYS", "7")  # batch screening files are kept this long
 LIST_DOWNLOAD_MAX_BYTES = envint("LIST_DOWNLOAD_MAX_BYTES", str(500 * 1024 * 1024))
 CELERY_BEAT_SCHEDULE = {
     "node-heartbeat": {

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from agencies import account, sharing_group_views, sign_in
 from agencies import views as agency_views
+from designations import screening_views
 from designations import views as designation_views
 from sharing import sync_views
 from sharing import views as sharing_views
@@ -31,6 +32,19 @@ urlpatterns = [
         name="sharing-group-remove",
     ),
     path("audit/", sharing_views.audit_log, name="audit-log"),
+    path("screening/", screening_views.screening, name="screening"),
+    path("screening/jobs/", screening_views.screening_job_new, name="screening-job-new"),
+    path("screening/jobs/<uuid:job_id>/", screening_views.screening_job, name="screening-job"),
+    path(
+        "screening/jobs/<uuid:job_id>/progress",
+        screening_views.screening_job_progress,
+        name="screening-job-progress",
+    ),
+    path(
+        "screening/jobs/<uuid:job_id>/results.csv",
+        screening_views.screening_job_results,
+        name="screening-job-results",
+    ),
     path("sync/", sharing_views.sync_status, name="sync-status"),
     path("api-clients/", agency_views.api_clients, name="api-clients"),
     path(

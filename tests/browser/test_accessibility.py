@@ -11,6 +11,7 @@ from agencies.models import Role, User
 from agencies.services import sharing_group_create, user_create
 from designations.models import Regime, SubjectLink
 from designations.proposals import proposal_create
+from designations.screening_jobs import job_create, job_run
 from designations.services import designation_amend, designation_create, note_create
 from tests.conftest import PASSWORD
 
@@ -74,10 +75,12 @@ def world(agency_a, agency_b):  # type: ignore[no-untyped-def]
     group = sharing_group_create(name="Task force", members=[agency_a, agency_b])
     group.convener = agency_a
     group.save(update_fields=["convener"])
-    return {"ada": ada, "designation": designation}
+    job = job_create(actor=ada, file_name="payments.csv", rows=[{"name": "Orlan Maritime"}])
+    job_run(job)
+    return {"ada": ada, "designation": designation, "job": job}
 
 
-def pages(designation) -> list[str]:  # type: ignore[no-untyped-def]
+def pages(designation, job) -> list[str]:  # type: ignore[no-untyped-def]
     detail = designation.get_absolute_url()
     return [
         "/",
@@ -89,6 +92,9 @@ def pages(designation) -> list[str]:  # type: ignore[no-untyped-def]
         "/designations/new/",
         "/designations/proposals/",
         "/designations/links/",
+        "/screening/",
+        "/screening/?name=Orlan+Maritim&nationality=",
+        f"/screening/jobs/{job.pk}/",
         f"/designations/notes/{designation.notes.get().pk}/",
         "/sharing-groups/",
         "/account/",
@@ -138,7 +144,7 @@ def test_every_page_passes_axe_at_desktop_and_phone_width(  # type: ignore[no-un
     sign_in(page, base)
     for viewport in (DESKTOP, PHONE):
         page.set_viewport_size(viewport)
-        for path in pages(world["designation"]):
+        for path in pages(world["designation"], world["job"]):
             page.goto(f"{base}{path}")
             found[f"{path} @{viewport['width']}"] = problems(page)
             if viewport is PHONE and path == world["designation"].get_absolute_url():

@@ -508,6 +508,46 @@ def probe_api_screen(world: World, username: str, client: Client) -> None:
         assert (str(spec.designation.pk) in found) == seen, (username, spec.marking, spec.grant)
 
 
+def probe_screening(world: World, username: str, client: Client) -> None:
+    """The screening page shows only designations one may see; a batch job, its progress and
+    its results are its requester's alone."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from designations.models import ScreeningJob
+    from designations.screening_jobs import job_create, job_run
+
+    allowed = {s.designation.pk for s in world.specs if expected_to_see(world, username, s)}
+    for spec in world.specs[:6]:
+        page = client.get(reverse("screening"), {"name": spec.designation.name})
+        if anonymous(world, username):
+            assert_sent_to_login(page)
+            break
+        found = {m.designation.pk for m in page.context["matches"]}
+        assert found <= allowed, (username, spec.marking, spec.grant)
+    owner = world.users["a_liaison"]
+    job = job_create(
+        actor=owner, file_name="a.csv", rows=[{"name": s.designation.name} for s in world.specs]
+    )
+    job_run(job)
+    for route in ("screening-job", "screening-job-progress", "screening-job-results"):
+        response = client.get(reverse(route, args=[job.pk]))
+        if anonymous(world, username):
+            assert_sent_to_login(response)
+        elif username == "a_liaison":
+            assert response.status_code == 200, route
+        else:
+            assert response.status_code == 404, (route, username)
+    upload = SimpleUploadedFile("b.csv", b"Name\nSomeone\n")
+    response = client.post(reverse("screening-job-new"), {"file": upload})
+    if anonymous(world, username):
+        assert_sent_to_login(response)
+        assert ScreeningJob.objects.count() == 1
+    else:
+        mine = ScreeningJob.objects.exclude(pk=job.pk).get()
+        assert mine.requested_by == world.users[username]
+    ScreeningJob.objects.all().delete()
+
+
 def probe_api_me(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("api:me"))
     if anonymous(world, username):
@@ -974,6 +1014,11 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "portal:link-review": probe_subject_links,
     "portal:review-close": probe_review_close,
     "api:screen": probe_api_screen,
+    "screening": probe_screening,
+    "screening-job-new": lambda world, username, client: None,  # in probe_screening
+    "screening-job": lambda world, username, client: None,  # in probe_screening
+    "screening-job-progress": lambda world, username, client: None,  # in probe_screening
+    "screening-job-results": lambda world, username, client: None,  # in probe_screening
     "portal:link-decision": lambda world, username, client: None,  # in the link probe
     "sharing-group-remove": lambda world, username, client: None,  # in the add probe
     "portal:proposal-inbox": lambda world, username, client: None,  # in the propose probe
