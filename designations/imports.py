@@ -104,15 +104,29 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _spaced(value: Any) -> Any:
+    """Text with its runs of white space as one space: a file re-wrapped by its publisher
+    (the UN's 2026 file breaks lines its 2020 file did not) is not an amendment."""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, dict):
+        return {key: _spaced(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_spaced(item) for item in value]
+    return value
+
+
 def _entry_hash(entry: ParsedEntry) -> str:
     return content_hash(
-        {
-            "regime": entry.regime_code,
-            "data": entry.data,
-            "details": entry.details,
-            "cross_references": entry.cross_references,
-            "source_version": entry.source_version,
-        }
+        _spaced(
+            {
+                "regime": entry.regime_code,
+                "data": entry.data,
+                "details": entry.details,
+                "cross_references": entry.cross_references,
+                "source_version": entry.source_version,
+            }
+        )
     )
 
 

@@ -275,14 +275,15 @@ def parse_record(record: Element) -> ParsedEntry:
 
     nationalities = [{"country": c, "note": ""} for c in _values(record, "NATIONALITY")]
     gender = _child(record, "GENDER").capitalize()
-    updated = [
+    # In date order: the UN lists them in either order from one file to the next.
+    updated = sorted(
         d
         for d in (
             _date(v, what="LAST_DAY_UPDATED", source_id=source_id)
             for v in _values(record, "LAST_DAY_UPDATED")
         )
         if d
-    ]
+    )
     regime_name, legal_basis = REGIMES.get(regime_code, (regime_code, ""))
     details = {
         key: value
