@@ -35,7 +35,9 @@ from designations.names import normalize_name
 BLOCK_LIMIT = 60
 CANDIDATE = 88.0  # name similarity (0-100) from which a pair is worth a reviewer's look
 CERTAIN = 96.0  # ... and from which, with the same full birth date, it is certain
-_STOP = {"al", "el", "bin", "ibn", "abu", "abd", "abdul", "de", "the", "of", "and"}
+# Words too common in names to tell them apart ("Abu Bakr al-Baghdadi": bakr, baghdadi).
+STOP_WORDS = {"al", "el", "bin", "ibn", "abu", "abd", "abdul", "de", "the", "of", "and"}
+_STOP = STOP_WORDS
 # Honorifics and ranks that lists and payment messages add or leave out (rigour removes the
 # Western ones: Mr, Mrs, Dr, ...).
 HONORIFICS = {
@@ -48,23 +50,42 @@ HONORIFICS = {
 
 @lru_cache(maxsize=500_000)
 def comparable(name: str) -> str:
-    """A name as compared: Latin letters, no honorifics, lower case, words sorted."""
+    """A name as compared: Latin letters, no honorifics, lower case, the spellings that
+    transliteration systems disagree on folded together, words sorted."""
     latin = ascii_text(remove_person_prefixes(name)) or name
     words = normalize_name(latin).split()
     kept = [w for w in words if w not in HONORIFICS] or words
-    return " ".join(sorted(kept))
+    return " ".join(sorted(_fold(w) for w in kept))
 
 
-def _sound(token: str) -> str:
+# Spellings of one sound across transliteration systems (Russian, French, English of Arabic
+# and Persian names): Dzhamil / Djamil / Jamil, Yassin / Iassin, Youssef / Yusuf, Seif / Sayf,
+# Rakhman / Rahman (Russian has no h), Haqqani / Hakkani.
+_FOLDS = [("dzh", "j"), ("dj", "j"), ("zh", "j"), ("kh", "h"), ("q", "k"), ("y", "i"),
+          ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ph", "f"), ("ei", "ai")]  # fmt: skip
+
+
+def _fold(word: str) -> str:
+    for spelling, folded in _FOLDS:
+        word = word.replace(spelling, folded)
+    return word
+
+
+def sound_of(token: str) -> str:
     key = metaphone(token) or token
     # Transliterations disagree most on first vowels (Omar, Umar): any one stands for all.
     return "A" + key[1:] if key[0] in "AEIOU" else key
 
 
 @lru_cache(maxsize=500_000)
-def sound_keys(name: str) -> list[str]:
-    """Sound keys of the name's telling words (not "al", "bin", single letters)."""
-    return [_sound(t) for t in comparable(name).split() if len(t) > 1 and t not in _STOP]
+def sound_keys(name: str, *, keep_common: bool = False) -> list[str]:
+    """Sound keys of the name's telling words (not "al", "bin", single letters; with
+    `keep_common`, "al" and "bin" too)."""
+    return [
+        sound_of(t)
+        for t in comparable(name).split()
+        if len(t) > 1 and (keep_common or t not in _STOP)
+    ]
 
 
 def phonetic_tokens(name: str) -> frozenset[str]:
@@ -75,7 +96,7 @@ def phonetic_tokens(name: str) -> frozenset[str]:
 def phonetic(name: str) -> str:
     """The name as sounds: metaphone keys of its words, sorted ("Muhammad Umar" and
     "Mohammed Omar" sound alike)."""
-    return " ".join(sorted(_sound(token) for token in comparable(name).split()))
+    return " ".join(sorted(sound_of(token) for token in comparable(name).split()))
 
 
 # Sounding alike is weaker than being spelt alike: it counts for a little less.

@@ -21,7 +21,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from designations.matching import PHONETIC_WEIGHT, comparable, phonetic, sound_keys
+from designations.matching import PHONETIC_WEIGHT, STOP_WORDS, comparable, phonetic, sound_of
 
 DEFAULT_THRESHOLD = 88.0
 # A word shared by more names than this is too common to find candidates by on its own.
@@ -29,7 +29,10 @@ SINGLE_KEY_LIMIT = 200
 # Names with more words than this contribute pairs of their first words only (a long
 # organisation name would otherwise index hundreds of pairs).
 PAIR_WORDS = 6
+EDGE_WORDS = 4  # words whose first and last letters make typo-tolerant pairs
 SUBSET_WEIGHT = 0.95  # all words of the shorter name found in the longer: a little less sure
+COVERAGE = 0.6  # ... and they must be most of the longer name's telling words
+COVER_RATIO = 80  # a word of one "is" a word of the other from this similarity (typos)
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,34 @@ class Match:
     explanation: dict[str, Any] = field(default_factory=dict)
 
 
-def _pairs(keys: list[str]) -> set[tuple[str, str]]:
-    words = sorted(set(keys[:PAIR_WORDS]))
-    return set(itertools.combinations(words, 2))
+def _words(name: str) -> list[str]:
+    """The words a name is found by (folded spellings): its telling words, or all of them
+    where it has fewer than two ("Abu Hasan", "Al Rahman")."""
+    words = [w for w in comparable(name).split() if len(w) > 1]
+    telling = [w for w in words if w not in STOP_WORDS]
+    return telling if len(set(telling)) >= 2 else words
+
+
+def _keys(name: str, *, query: bool = False) -> tuple[set[tuple[str, str]], set[str]]:
+    """(pair keys, single keys) of a name. Pairs: the sounds of two of its words, and, so
+    that a typo in one word still finds it, the first or last three letters of one word with
+    the sound of another. Singles: each word's sound and spelling."""
+    words = _words(name)
+    sounds = [sound_of(w) for w in words]
+    pairs = set(itertools.combinations(sorted(set(sounds[:PAIR_WORDS])), 2))
+    # Names carry these for their first words; a query uses them only when it has just two
+    # words (with three or more, two words without the typo remain).
+    two_words = len(set(sounds)) == 2
+    edged = (words if two_words else []) if query else words[:EDGE_WORDS]
+    for i, word in enumerate(edged):
+        if len(word) < 4:
+            continue
+        for j, sound in enumerate(sounds[:EDGE_WORDS]):
+            if i != j:
+                pairs.add(("^" + word[:3], sound))
+                pairs.add(("$" + word[-3:], sound))
+    singles = set(sounds) | {"=" + w for w in words}
+    return pairs, singles
 
 
 def name_score(query: str, name: str) -> tuple[float, str]:
@@ -52,9 +80,22 @@ def name_score(query: str, name: str) -> tuple[float, str]:
     spelt = fuzz.token_sort_ratio(q, n)
     sound = fuzz.ratio(phonetic(query), phonetic(name)) * PHONETIC_WEIGHT
     subset = 0.0
-    if min(q.count(" "), n.count(" ")) >= 1:
+    if min(q.count(" "), n.count(" ")) >= 1 and covers(q, n):
         subset = fuzz.token_set_ratio(q, n) * SUBSET_WEIGHT
     return max((spelt, "spelling"), (sound, "sound"), (subset, "words contained"))
+
+
+def covers(query: str, name: str) -> bool:
+    """Whether the shorter of two names (comparable forms) has two telling words or more and
+    they stand for most of the longer one's: "Jamil Haqqani" covers "Jamil Abdul Rahman
+    Haqqani"; "Korea Trading" does not cover "Korea Daeryonggang Trading Corporation"."""
+    shorter, longer = sorted(
+        ([w for w in text.split() if w not in STOP_WORDS] for text in (query, name)), key=len
+    )
+    if len(shorter) < 2 or not longer:
+        return False
+    found = sum(1 for w in longer if any(fuzz.ratio(w, v) >= COVER_RATIO for v in shorter))
+    return found / len(longer) >= COVERAGE
 
 
 class NameIndex:
@@ -69,31 +110,31 @@ class NameIndex:
         self.pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.singles: dict[str, list[int]] = defaultdict(list)
         for key, name in entries:
-            words = sound_keys(name)
-            if not words:
+            pairs, singles = _keys(name)
+            if not singles:
                 continue
             row = len(self.names)
             self.keys.append(key)
             self.names.append(name)
             self.spelt.append(comparable(name))
             self.sound.append(phonetic(name))
-            for pair in _pairs(words):
+            for pair in pairs:
                 self.pairs[pair].append(row)
-            for word in set(words):
-                self.singles[word].append(row)
+            for single in singles:
+                self.singles[single].append(row)
 
     def __len__(self) -> int:
         return len(self.names)
 
     def candidates(self, query: str) -> set[int]:
-        words = sound_keys(query)
+        pairs, singles = _keys(query, query=True)
         found: set[int] = set()
-        for pair in _pairs(words):
+        for pair in pairs:
             found.update(self.pairs.get(pair, ()))
-        if len(set(words)) < 2 or not found:
+        if not pairs or not found:
             # One word, or no two words in common: the rarer words alone.
-            for word in set(words):
-                rows = self.singles.get(word, ())
+            for single in singles:
+                rows = self.singles.get(single, ())
                 if len(rows) <= SINGLE_KEY_LIMIT:
                     found.update(rows)
         return found
@@ -110,7 +151,7 @@ class NameIndex:
         scored: dict[int, tuple[float, str]] = {}
 
         def keep(choices: list[str], scorer: Any, weight: float, how: str) -> None:
-            for _choice, value, i in process.extract(
+            for choice, value, i in process.extract(
                 q_spelt if how != "sound" else q_sound,
                 choices,
                 scorer=scorer,
@@ -118,8 +159,13 @@ class NameIndex:
                 limit=None,
             ):
                 value *= weight
-                if value > scored.get(i, (0.0, ""))[0]:
-                    scored[i] = (value, how)
+                if value <= scored.get(i, (0.0, ""))[0]:
+                    continue
+                # Words contained count only where the shorter name stands for most of the
+                # longer (checked on the few that pass, not on every candidate).
+                if how == "words contained" and not covers(q_spelt, choice):
+                    continue
+                scored[i] = (value, how)
 
         spelt = [self.spelt[r] for r in rows]
         keep(spelt, fuzz.token_sort_ratio, 1.0, "spelling")
