@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agencies import api as agency_api
 from designations import api as designation_api
-from designations import api_exports, api_notes, api_proposals, api_screening
+from designations import api_exports, api_notes, api_proposals, api_screening, divergence_views
 from sharing import api_grants
 
 app_name = "api"
@@ -16,6 +16,7 @@ urlpatterns = [
     *api_exports.urlpatterns,
     *api_proposals.urlpatterns,
     *api_screening.urlpatterns,
+    *divergence_views.urlpatterns,
     *agency_api.urlpatterns,
     *api_grants.urlpatterns,
 ]

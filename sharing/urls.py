@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from agencies import account, sharing_group_views, sign_in
 from agencies import views as agency_views
-from designations import screening_views
+from designations import divergence_views, screening_views
 from designations import views as designation_views
 from sharing import sync_views
 from sharing import views as sharing_views
@@ -32,6 +32,8 @@ urlpatterns = [
         name="sharing-group-remove",
     ),
     path("audit/", sharing_views.audit_log, name="audit-log"),
+    path("divergence/", divergence_views.divergence, name="divergence"),
+    path("divergence.csv", divergence_views.divergence_csv, name="divergence-csv"),
     path("screening/", screening_views.screening, name="screening"),
     path("screening/jobs/", screening_views.screening_job_new, name="screening-job-new"),
     path("screening/jobs/<uuid:job_id>/", screening_views.screening_job, name="screening-job"),

@@ -93,6 +93,7 @@ def pages(designation, job) -> list[str]:  # type: ignore[no-untyped-def]
         "/designations/proposals/",
         "/designations/links/",
         "/screening/",
+        "/divergence/",
         "/screening/?name=Orlan+Maritim&nationality=",
         f"/screening/jobs/{job.pk}/",
         f"/designations/notes/{designation.notes.get().pk}/",

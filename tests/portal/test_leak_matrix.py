@@ -548,6 +548,46 @@ def probe_screening(world: World, username: str, client: Client) -> None:
     ScreeningJob.objects.all().delete()
 
 
+def probe_divergence(world: World, username: str, client: Client) -> None:
+    """The divergence report (page, CSV, REST) is built from what one may see only."""
+    from designations.models import Designation, Regime, SubjectLink
+
+    # B lists, publicly, the subject each of A's designations is about: one subject whose
+    # listings each reader sees only in part.
+    regime, _ = Regime.objects.get_or_create(owner=world.agencies["B"], code="B", name="B")
+    twin, _ = Designation.objects.get_or_create(
+        owner=world.agencies["B"],
+        regime=regime,
+        name="B's twin listing",
+        defaults={"marking": Marking.CLEAR, "status": "active", "subject_kind": "person"},
+    )
+    for spec in world.specs:
+        SubjectLink.objects.get_or_create(
+            left=twin,
+            right=spec.designation,
+            defaults={"method": "identifier", "score": 1.0, "status": "linked"},
+        )
+    hidden = {str(s.designation.pk) for s in world.specs if not expected_to_see(world, username, s)}
+    api = client.get(reverse("api:divergence"))
+    page = client.get(reverse("divergence"))
+    csv_response = client.get(reverse("divergence-csv"))
+    if anonymous(world, username):
+        assert api.status_code == 401
+        assert_sent_to_login(page)
+        assert_sent_to_login(csv_response)
+    else:
+        listed = {
+            str(item["designation"]) for s in api.json()["subjects"] for item in s["listings"]
+        }
+        assert not listed & hidden, username
+        if getattr(world.users[username], "agency_id", None):
+            assert str(twin.pk) in listed, username  # the report is not empty
+        text = b"".join(csv_response.streaming_content).decode("utf-8-sig") + page.text
+        assert not any(pk in text for pk in hidden), username
+    SubjectLink.objects.all().delete()
+    twin.delete()  # the world is shared with the other probes
+
+
 def probe_api_me(world: World, username: str, client: Client) -> None:
     response = client.get(reverse("api:me"))
     if anonymous(world, username):
@@ -1015,6 +1055,9 @@ ROUTES: dict[str, Callable[[World, str, Client], None]] = {
     "portal:review-close": probe_review_close,
     "api:screen": probe_api_screen,
     "screening": probe_screening,
+    "divergence": probe_divergence,
+    "divergence-csv": lambda world, username, client: None,  # in probe_divergence
+    "api:divergence": lambda world, username, client: None,  # in probe_divergence
     "screening-job-new": lambda world, username, client: None,  # in probe_screening
     "screening-job": lambda world, username, client: None,  # in probe_screening
     "screening-job-progress": lambda world, username, client: None,  # in probe_screening
