@@ -88,8 +88,9 @@ def identifier_key(kind: str, number: str, country: str) -> tuple[str, str] | No
         return ("digital_currency", address) if len(address) >= 20 else None
     if kind == IdentifierKind.BIC:
         return ("bic", compact.upper()[:8]) if len(compact) in (8, 11) else None
-    if kind in {IdentifierKind.PASSPORT, IdentifierKind.NATIONAL_ID}:
-        # A passport number alone repeats across countries: only number and country identify.
+    if kind in {IdentifierKind.PASSPORT, IdentifierKind.NATIONAL_ID, IdentifierKind.REGISTRATION}:
+        # A passport or company number alone repeats across countries: number and country
+        # identify.
         if len(compact) < 5 or not country:
             return None
         return (str(kind), f"{compact.upper()}/{country}")
@@ -130,6 +131,7 @@ def _identifier_evidence(scope: set[Any] | None) -> dict[tuple[Any, Any], Eviden
             IdentifierKind.BIC,
             IdentifierKind.PASSPORT,
             IdentifierKind.NATIONAL_ID,
+            IdentifierKind.REGISTRATION,
         ]
     ).values_list(
         "designation_id",

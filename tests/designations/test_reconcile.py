@@ -113,6 +113,14 @@ def test_strong_identifiers_link_only_when_they_identify(publishers) -> None:
         identifiers=[{"kind": "digital_currency", "number": wallet.lower()}],
     )
 
+    def company(code: str, name: str, number: str, country: str):  # type: ignore[no-untyped-def]
+        identifiers = [{"kind": "registration", "number": number, "issuing_country": country}]
+        return publish(publishers, code, name, kind="organisation", identifiers=identifiers)
+
+    company("A", "Alpha Trading LLC", "1027700132195", "Russia")
+    company("UNSC", "Alfa Torg OOO", "1027700132195", "Russian Federation")
+    company("B", "Unrelated GmbH", "1027700132195", "Germany")  # the same digits elsewhere
+
     reconcile()
     found = {pair: value for pair, value in links().items() if value[0] == LinkMethod.IDENTIFIER}
     assert found == {
@@ -120,6 +128,7 @@ def test_strong_identifiers_link_only_when_they_identify(publishers) -> None:
         frozenset({"Other ship of A", "Ocean Star (ex Sea Breeze)"}): ("identifier", "linked"),
         frozenset({"Zed Alpha", "Zulu Beta"}): ("identifier", "linked"),
         frozenset({"Coin One", "Coin Two"}): ("identifier", "linked"),
+        frozenset({"Alpha Trading LLC", "Alfa Torg OOO"}): ("identifier", "linked"),
     }
 
 

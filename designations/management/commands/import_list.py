@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -61,7 +62,7 @@ class Command(BaseCommand):
                     publisher=publisher,
                     path=path,
                     agency=owner,
-                    wrap_stream=lambda stream: _ProgressReader(stream, bar),
+                    wrap_stream=lambda stream: io.BufferedReader(_ProgressReader(stream, bar)),
                     generated_at=generated_at,
                 )
             except (ListFormatError, ImportRefused) as error:
@@ -88,13 +89,18 @@ def _date(value: str) -> dt.datetime:
         raise CommandError(f"--generated-at {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-class _ProgressReader:
-    """Moves the progress bar as the parser reads the file."""
+class _ProgressReader(io.RawIOBase):
+    """Moves the progress bar as the parser reads the file (a real stream, so that parsers may
+    wrap it in a text reader)."""
 
     def __init__(self, stream: IO[bytes], bar: tqdm) -> None:
         self.stream, self.bar = stream, bar
 
-    def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
         self.bar.update(len(data))
-        return data
+        return len(data)

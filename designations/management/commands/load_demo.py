@@ -35,6 +35,11 @@ PEOPLE = [
     ("gb.liaison", "GB-OFSI", Role.LIAISON, "Tom", "Harris"),
 ]
 UN_LISTS = ["consolidated_2020-03-20.xml", "consolidated_2026-02-27.xml"]
+# The EU and UK lists of February 2016 (the real files we have), for subject links.
+OTHER_LISTS = {
+    "EU-FISMA": ("eu", "eu/fsf_v1_2016-02-11_subset.xml"),
+    "GB-OFSI": ("uk", "uk/conlist_2016-02-12_subset.csv"),
+}
 
 
 class Command(BaseCommand):
@@ -76,6 +81,16 @@ class Command(BaseCommand):
                 lists = [fallback]
             for path in lists:
                 call_command("import_list", "un", str(path), stdout=self.stdout, stderr=self.stderr)
+        for code, (publisher, name) in OTHER_LISTS.items():
+            if code in hosted and (data_dir / name).is_file():
+                call_command(
+                    "import_list",
+                    publisher,
+                    str(data_dir / name),
+                    agency=code,
+                    stdout=self.stdout,
+                    stderr=self.stderr,
+                )
         if "EU-FISMA" in hosted:
             self._eu_designation_and_notes()
 
