@@ -87,11 +87,9 @@ def _identifier_matches(query: ScreenQuery) -> dict[Any, dict[str, Any]]:
         key = identifier_key(kind, number, country or "?")
         if key is None:
             continue
+        # Numbers are compared normalised (spaces, dashes, case), so in Python: the rows of one
+        # kind are few (hundreds of wallets, thousands of passports).
         rows = Identifier.objects.filter(kind=kind, designation__status=DesignationStatus.ACTIVE)
-        # A number is compared normalised (spaces, dashes, case): narrow by its digits first.
-        digits = "".join(c for c in number if c.isdigit())
-        if digits:
-            rows = rows.filter(number__contains=digits[-4:])
         for designation_id, stored, c1, c2 in rows.values_list(
             "designation_id", "number", "country_of_issue", "issuing_country"
         ):
