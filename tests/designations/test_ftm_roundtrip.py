@@ -72,8 +72,13 @@ def comparable(designation: Designation) -> dict:
             }
         ),
         # An identifier the source gives without a number (a note only) has nothing to travel.
+        # FtM writes IMO numbers its own way (IMO9187629): the same number.
         "identifiers": sorted(
-            {(i.kind, i.number) for i in designation.identifiers.all() if i.number}
+            {
+                (i.kind, i.number.removeprefix("IMO") if i.kind == "imo" else i.number)
+                for i in designation.identifiers.all()
+                if i.number
+            }
         ),
     }
 
@@ -154,3 +159,55 @@ def test_bad_files_are_refused_and_write_nothing(unsc, tmp_path, lines, message)
     with pytest.raises(ListFormatError, match=message):
         import_list(publisher="ftm", path=path, agency=unsc, generated_at=WHEN)
     assert not Designation.objects.exists() and not ListPublication.objects.exists()
+
+
+def test_wallets_vessels_and_aircraft_travel_as_valid_ftm(
+    alice, agency_a, local_node, tmp_path
+) -> None:
+    from designations.models import Regime
+    from designations.services import designation_create
+    from tests.api.test_exports import valid_entities
+
+    regime = Regime.objects.create(owner=agency_a, code="CYBER", name="Cyber")
+    for kind, name, identifiers in [
+        (
+            "person",
+            "Ivan Walletov",
+            [
+                {
+                    "kind": "digital_currency",
+                    "number": "bc1qexamplewalletaddress000000000000",
+                    "type_detail": "XBT",
+                }
+            ],
+        ),
+        ("vessel", "Sea Wind", [{"kind": "imo", "number": "9187629"}]),
+        ("aircraft", "Tail EP-ABC", [{"kind": "registration", "number": "EP-ABC"}]),
+        ("organisation", "Front Company LLC", [{"kind": "bic", "number": "ABCDRUMM"}]),
+    ]:
+        designation_create(
+            actor=alice,
+            regime=regime,
+            marking="CLEAR",
+            data={"name": name, "subject_kind": kind, "identifiers": identifiers},
+        )
+    path = export(agency_a, tmp_path / "a.ftm.json")
+    entities = valid_entities(path.read_bytes())
+    assert sorted(e.schema.name for e in entities) == [
+        "Airplane",
+        "CryptoWallet",
+        "Organization",
+        "Person",
+        "Sanction",
+        "Sanction",
+        "Sanction",
+        "Sanction",
+        "Vessel",
+    ]
+    mirror = agency_create(code="MIR", name="Mirror", jurisdiction="XX", home_node=local_node)
+    import_list(publisher="ftm", path=path, agency=mirror, generated_at=WHEN)
+    for original in Designation.objects.filter(owner=agency_a):
+        copy = SourceEntry.objects.get(publisher="ftm", source_id=f"sx-{original.pk}").designation
+        assert comparable(copy) == comparable(original)
+    wallet = Designation.objects.get(owner=mirror, name="Ivan Walletov").identifiers.get()
+    assert (wallet.kind, wallet.type_detail) == ("digital_currency", "XBT")
