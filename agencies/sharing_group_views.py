@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, SharingGroup
 from agencies.sharing_groups import (
+    MAX_NAME,
     group_add_member,
     group_create,
     group_remove_member,
@@ -25,7 +26,7 @@ from agencies.sharing_groups import (
 
 
 class GroupCreateForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Name of the new group")
+    name = forms.CharField(max_length=MAX_NAME, label="Name of the new group")
 
 
 def groups_of(user: object) -> list[SharingGroup]:

@@ -3,8 +3,8 @@ leave a group.
 
 Membership decides access (a grant to the group reaches every member), so it is a
 decision of the convening agency's admins alone: nobody joins a group on their own. A member
-agency's admin may take the agency out. Groups kept by site administrators in the admin
-have no convener and are not changed here. Every membership change is audited and raises the
+agency's admin may take the agency out. Groups made by site administrators in the admin have
+no convener: only site administrators change them. Every membership change is audited and raises the
 group's version (sharing.grants), which the sync feed turns into widened or retracted
 audiences on partner nodes.
 """
@@ -18,6 +18,8 @@ from agencies.models import Agency, Role, SharingGroup, User
 from agencies.services import sharing_group_create
 from sharing.audit import audit_record
 from sharing.models import AuditAction
+
+MAX_NAME = 120  # the group's Django Group is named "sharing-group:<name>" (150 at most)
 
 
 def _agency_admin(user: object) -> bool:
@@ -68,6 +70,8 @@ def group_create(*, actor: User, name: str) -> SharingGroup:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the group a name."})
+    if len(name) > MAX_NAME:
+        raise ValidationError({"name": f"At most {MAX_NAME} characters."})
     with transaction.atomic():
         if SharingGroup.objects.filter(name__iexact=name).exists():
             raise ValidationError({"name": f"A sharing group named {name!r} exists already."})

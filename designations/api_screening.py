@@ -21,8 +21,20 @@ from sharing.models import AuditAction
 MAX_NAMES = 100  # more go through a batch screening job in the portal
 
 
+# The kinds that identify (compared exactly, normalised); a tax or "other" number does not.
+SCREENED_KINDS = [
+    IdentifierKind.DIGITAL_CURRENCY,
+    IdentifierKind.IMO,
+    IdentifierKind.PASSPORT,
+    IdentifierKind.NATIONAL_ID,
+    IdentifierKind.REGISTRATION,
+    IdentifierKind.BIC,
+]
+MAX_IDENTIFIERS = 200  # per request: each is compared with every listed one of its kind
+
+
 class ScreenIdentifier(StrictSerializer):
-    kind = serializers.ChoiceField(choices=IdentifierKind.choices)
+    kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in SCREENED_KINDS])
     number = StrictCharField(max_length=200)
     country = StrictCharField(max_length=100, required=False, allow_blank=True)
 
@@ -53,6 +65,11 @@ class ScreenSubject(StrictSerializer):
 
 class ScreenRequest(StrictSerializer):
     subjects = ScreenSubject(many=True, min_length=1, max_length=MAX_NAMES)
+
+    def validate_subjects(self, subjects: list) -> list:
+        if sum(len(s.get("identifiers", [])) for s in subjects) > MAX_IDENTIFIERS:
+            raise serializers.ValidationError(f"At most {MAX_IDENTIFIERS} identifiers per request.")
+        return subjects
 
 
 class ScreenMatchOut(serializers.Serializer):

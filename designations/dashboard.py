@@ -17,7 +17,7 @@ from designations.models import (
     ProposalStatus,
     ReviewTask,
 )
-from designations.reviews import open_reviews_for
+from designations.reviews import cause_visible, open_reviews_for
 from sharing import access
 from sharing.models import AuditAction, AuditEntry
 
@@ -77,6 +77,7 @@ def dashboard_for(user: User) -> Dashboard:
         ),
     )
     board.reviews = list(open_reviews_for(user)[:RECENT])
+    cause_visible(user, board.reviews)
     if user.is_superuser:
         from sharing.sync_status import sync_overview
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,8 @@ from sharing.audit import audit_record
 from sharing.models import AuditAction
 
 log = logging.getLogger(__name__)
-TIMEOUT_SECONDS = 60
+TIMEOUT_SECONDS = 60  # for each read
+DOWNLOAD_SECONDS = 900  # for the whole file
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -49,8 +51,15 @@ def fetch(url: str, directory: Path) -> Path:
     name = Path(parts.path).name or "list"
     target = directory / name
     limit = settings.LIST_DOWNLOAD_MAX_BYTES
+    deadline = time.monotonic() + DOWNLOAD_SECONDS
     try:
-        with requests.get(url, stream=True, timeout=TIMEOUT_SECONDS) as response:
+        # No redirects: each hop would need the https check again; configure the final address.
+        with requests.get(
+            url, stream=True, timeout=TIMEOUT_SECONDS, allow_redirects=False
+        ) as response:
+            if response.is_redirect:
+                location = response.headers.get("Location", "")
+                raise SourceUnavailable(f"{url}: redirected to {location}; configure that address")
             if response.status_code != 200:
                 raise SourceUnavailable(f"{url}: the server answered {response.status_code}")
             size = 0
@@ -59,18 +68,22 @@ def fetch(url: str, directory: Path) -> Path:
                     size += len(chunk)
                     if size > limit:
                         raise SourceUnavailable(f"{url}: larger than {limit} bytes")
+                    if time.monotonic() > deadline:
+                        raise SourceUnavailable(f"{url}: slower than {DOWNLOAD_SECONDS} s")
                     out.write(chunk)
     except requests.RequestException as error:
         raise SourceUnavailable(f"{url}: {error.__class__.__name__}") from error
     return target
 
 
-def _import_one(source: dict[str, Any]) -> SourceOutcome:
-    publisher, location = source.get("publisher", ""), str(source.get("location", ""))
+def _import_one(source: Any) -> SourceOutcome:
+    if not isinstance(source, dict):
+        source = {"location": repr(source)}
+    publisher, location = str(source.get("publisher", "")), str(source.get("location", ""))
     outcome = SourceOutcome(publisher, location)
-    code = source.get("agency") or settings.LIST_PUBLISHER_AGENCIES.get(publisher)
-    agency = Agency.objects.filter(code=code).select_related("home_node").first()
     try:
+        code = source.get("agency") or settings.LIST_PUBLISHER_AGENCIES.get(publisher)
+        agency = Agency.objects.filter(code=code).select_related("home_node").first()
         if agency is None:
             raise ImportRefused(f"no agency with code {code!r}")
         with tempfile.TemporaryDirectory(prefix="list-") as directory:
@@ -80,6 +93,10 @@ def _import_one(source: dict[str, Any]) -> SourceOutcome:
     except (SourceUnavailable, ImportRefused, ListFormatError, OSError) as error:
         outcome.error = str(error)
         log.warning("list re-import of %s from %s failed: %s", publisher, location, error)
+    except Exception as error:  # anything else: this source fails, the others still come
+        outcome.error = f"unexpected {error.__class__.__name__}; see the log"
+        log.exception("list re-import of %s from %s failed", publisher, location)
+    if outcome.error:
         audit_record(
             AuditAction.IMPORT,
             detail={"publisher": publisher, "location": location, "error": outcome.error},

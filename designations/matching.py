@@ -23,6 +23,8 @@ from rigour.text import ascii_text, metaphone
 from designations.models import (
     BirthDate,
     Designation,
+    Identifier,
+    IdentifierKind,
     LinkMethod,
     LinkStatus,
     Name,
@@ -131,6 +133,9 @@ class Profile:
     dates: set[dt.date] = field(default_factory=set)
     years: set[int] = field(default_factory=set)
     countries: set[str] = field(default_factory=set)
+    # IMO and registration numbers (digits only): two ships or companies that both carry one
+    # and share none are two subjects, however alike their names.
+    hulls: set[str] = field(default_factory=set)
 
 
 def profiles(designation_ids: Iterable[Any] | None = None) -> dict[Any, Profile]:
@@ -168,6 +173,11 @@ def profiles(designation_ids: Iterable[Any] | None = None) -> dict[Any, Profile]
     for designation_id, country in of(Nationality).values_list("designation_id", "country"):
         if designation_id in found and country:
             found[designation_id].countries.add(country_code(country))
+    strong = of(Identifier).filter(kind__in=[IdentifierKind.IMO, IdentifierKind.REGISTRATION])
+    for designation_id, kind, number in strong.values_list("designation_id", "kind", "number"):
+        digits = "".join(c for c in number if c.isdigit())
+        if designation_id in found and digits:
+            found[designation_id].hulls.add(f"{kind}:{digits}")
     return found
 
 
@@ -179,6 +189,11 @@ def _kinds_compatible(a: str, b: str) -> bool:
 
 def judge(a: Profile, b: Profile) -> tuple[str, float, dict[str, Any]] | None:
     """(status, score 0-1, explanation) for a pair, or None when it is not worth a look."""
+    for kind in ("imo:", "registration:"):
+        mine = {h for h in a.hulls if h.startswith(kind)}
+        theirs = {h for h in b.hulls if h.startswith(kind)}
+        if mine and theirs and not mine & theirs:
+            return None  # both numbered, differently: two ships (or companies) of one name
     best, spelt_best, best_names = 0.0, 0.0, ("", "")
     for name_a in a.names:
         for name_b in b.names:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from rigour.territories import lookup_territory
 
 from designations.matching import name_candidates
@@ -198,8 +199,10 @@ def reconcile(designation_ids: Iterable[Any] | None = None) -> ReconcileResult:
             for key, link in current.items()
             if key not in evidence and link.status not in judged
         ]
-        SubjectLink.objects.filter(pk__in=stale).delete()
-        result.dropped = len(stale)
+        # Conditional writes: a liaison may judge a link while this run works, and a judged
+        # link is never dropped or rewritten.
+        unjudged = SubjectLink.objects.exclude(status__in=judged)
+        result.dropped, _ = unjudged.filter(pk__in=stale).delete()
         new_links, changed = [], []
         for (left, right), found in evidence.items():
             link = current.get((left, right))
@@ -231,15 +234,28 @@ def reconcile(designation_ids: Iterable[Any] | None = None) -> ReconcileResult:
             else:
                 result.candidates += 1
             result.by_method[found.method] += 1
-        SubjectLink.objects.bulk_create(new_links, batch_size=1000)
-        SubjectLink.objects.bulk_update(
-            changed, ["method", "score", "status", "explanation", "updated_at"], batch_size=500
-        )
+        # Another run may have made the same link meanwhile: its row stands.
+        SubjectLink.objects.bulk_create(new_links, batch_size=1000, ignore_conflicts=True)
+        for link in changed:
+            unjudged.filter(pk=link.pk).update(
+                method=link.method,
+                score=link.score,
+                status=link.status,
+                explanation=link.explanation,
+                updated_at=timezone.now(),
+            )
     return result
 
 
-def subject_of(designation_id: Any, *, max_size: int = 200) -> set[Any]:
-    """The designations joined to this one by linked or confirmed links (itself included)."""
+def subject_of(
+    designation_id: Any,
+    *,
+    max_size: int = 200,
+    within: Callable[[set[Any]], set[Any]] | None = None,
+) -> set[Any]:
+    """The designations joined to this one by linked or confirmed links (itself included).
+    `within` keeps, of each step's newly reached designations, those the walk may pass
+    through (a reader's visible ones: a hidden listing neither shows nor joins)."""
     subject, frontier = {designation_id}, {designation_id}
     while frontier and len(subject) < max_size:
         links = SubjectLink.objects.filter(status__in=SubjectLink.JOINING).filter(
@@ -249,5 +265,7 @@ def subject_of(designation_id: Any, *, max_size: int = 200) -> set[Any]:
         for left, right in links.values_list("left_id", "right_id"):
             reached.update((left, right))
         frontier = reached - subject
+        if within is not None and frontier:
+            frontier = within(frontier)
         subject |= frontier
     return subject

@@ -15,6 +15,7 @@ from django.utils import timezone
 from agencies.models import User
 from designations.models import Designation, DesignationStatus, ReviewTask
 from designations.reconcile import subject_of
+from sharing import access
 from sharing.audit import audit_record
 from sharing.models import AuditAction
 
@@ -25,13 +26,16 @@ def open_reviews_for_delistings(designation_ids: Iterable[Any]) -> int:
     un_code = settings.LIST_PUBLISHER_AGENCIES.get("un", "")
     delisted = Designation.objects.filter(
         pk__in=list(designation_ids), owner__code=un_code, status=DesignationStatus.DELISTED
-    ).values_list("pk", "reference_number", "delisted_on")
+    ).values_list("pk", "delisted_on")
     tasks = []
-    for cause_id, reference, delisted_on in delisted:
+    for cause_id, delisted_on in delisted:
         linked = (
             Designation.objects.filter(pk__in=subject_of(cause_id) - {cause_id})
             .exclude(owner__code=un_code)
             .exclude(status=DesignationStatus.DELISTED)
+            # Asked where someone can answer: agencies hosted here (replicas' owners are
+            # asked on their own nodes, which reconcile the same delisting).
+            .filter(owner__home_node__is_local=True)
             .values_list("pk", "owner_id")
         )
         for designation_id, owner_id in linked:
@@ -40,7 +44,8 @@ def open_reviews_for_delistings(designation_ids: Iterable[Any]) -> int:
                     agency_id=owner_id,
                     designation_id=designation_id,
                     cause_id=cause_id,
-                    reason=f"The UN delisted {reference or 'this subject'}"
+                    # What the UN listing was is shown to those who may see it (the page).
+                    reason="The UN delisted this subject"
                     + (f" on {delisted_on:%Y-%m-%d}" if delisted_on else "")
                     + ": does your listing stand?",
                 )
@@ -68,14 +73,26 @@ def open_reviews_for_all_delistings() -> int:
 
 
 def open_reviews_for(user: Any) -> QuerySet[ReviewTask]:
+    """My agency's open tasks about listings I may see (a TLP:RED listing is for the people
+    named on it, even within the agency)."""
     agency_id = getattr(user, "agency_id", None)
     if agency_id is None:
         return ReviewTask.objects.none()
     return (
         ReviewTask.objects.filter(agency_id=agency_id, closed_at__isnull=True)
+        .filter(designation__in=access.designations_for(user).values("pk"))
         .select_related("designation", "cause__owner")
         .order_by("created_at", "id")
     )
+
+
+def cause_visible(user: Any, tasks: list[ReviewTask]) -> None:
+    """Mark each task with whether the user may see the delisted designation it is about;
+    the page links to it, and names its reference, only then."""
+    causes = {t.cause_id for t in tasks}
+    seen = set(access.designations_for(user).filter(pk__in=causes).values_list("pk", flat=True))
+    for task in tasks:
+        task.cause_shown = task.cause_id in seen
 
 
 def review_close(*, actor: User, task: ReviewTask, outcome: str) -> ReviewTask:

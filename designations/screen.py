@@ -107,30 +107,41 @@ def _identifier_matches(query: ScreenQuery) -> dict[Any, dict[str, Any]]:
     return found
 
 
+def _visible(principal: Any, ids: Any) -> dict[Any, Designation]:
+    if not ids:
+        return {}
+    rows = access.designations_for(principal).filter(pk__in=list(ids))
+    return {d.pk: d for d in rows.select_related("owner", "regime")}
+
+
 def screen(
     principal: Any, query: ScreenQuery, *, threshold: float = DEFAULT_THRESHOLD
 ) -> list[ScreenMatch]:
     scores: dict[Any, float] = {}
     explanations: dict[Any, dict[str, Any]] = defaultdict(dict)
+    for designation_id, identifier in _identifier_matches(query).items():
+        scores[designation_id] = 100.0
+        explanations[designation_id]["identifier"] = identifier
+    visible = _visible(principal, scores)
     if query.name.strip():
-        for match in name_index().search(query.name, threshold=threshold, limit=INDEX_DEPTH):
-            scores[match.key] = match.score
+        # The index holds every active designation; the gate keeps the caller's. Where the
+        # best matches are mostly hidden ones, look deeper rather than return too few.
+        depth = INDEX_DEPTH
+        while True:
+            matches = name_index().search(query.name, threshold=threshold, limit=depth)
+            found = _visible(principal, {m.key for m in matches} - set(visible))
+            visible.update(found)
+            named = [m for m in matches if m.key in visible]
+            if len(named) >= MAX_MATCHES or len(matches) < depth:
+                break
+            depth *= 8
+        for match in named:
+            scores[match.key] = max(scores.get(match.key, 0.0), match.score)
             explanations[match.key]["name"] = {
                 "matched": match.name,
                 "score": match.score,
                 "by": match.explanation["by"],
             }
-    for designation_id, identifier in _identifier_matches(query).items():
-        scores[designation_id] = 100.0
-        explanations[designation_id]["identifier"] = identifier
-    if not scores:
-        return []
-    visible = {
-        d.pk: d
-        for d in access.designations_for(principal)
-        .filter(pk__in=list(scores))
-        .select_related("owner", "regime")
-    }
     if not visible:
         return []
     known = profiles(visible)

@@ -23,6 +23,7 @@ from agencies.models import User
 from designations.exports import _neutralised
 from designations.models import ScreeningJob, ScreeningJobStatus
 from designations.screen import ScreenQuery, screen
+from sharing import access
 
 MAX_ROWS = 50_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -55,6 +56,13 @@ def read_upload(stream: IO[bytes], size: int) -> list[dict[str, str]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return _rows(reader)
+    except csv.Error as error:
+        raise ValidationError(f"Line {reader.line_num} is not CSV: {error}.") from None
+
+
+def _rows(reader: Any) -> list[dict[str, str]]:
     header = next(reader, None)
     if not header:
         raise ValidationError("The file is empty.")
@@ -65,7 +73,8 @@ def read_upload(stream: IO[bytes], size: int) -> list[dict[str, str]]:
             "(also accepted: country, birth date, reference)."
         )
     rows = []
-    for line, values in enumerate(reader, start=2):
+    for values in reader:
+        line = reader.line_num  # the file's own line (a quoted cell may span several)
         if not any(v.strip() for v in values):
             continue
         row = {key: values[i].strip() for i, key in columns.items() if i < len(values)}
@@ -73,7 +82,7 @@ def read_upload(stream: IO[bytes], size: int) -> list[dict[str, str]]:
             raise ValidationError(f"Line {line} has neither a name nor a wallet address.")
         if any(len(v) > 300 for v in row.values()):
             raise ValidationError(f"Line {line} has a value longer than 300 characters.")
-        rows.append(row)
+        rows.append({**row, "line": line})
         if len(rows) > MAX_ROWS:
             raise ValidationError(f"More than {MAX_ROWS:,} rows: split the file.")
     if not rows:
@@ -83,7 +92,7 @@ def read_upload(stream: IO[bytes], size: int) -> list[dict[str, str]]:
 
 def job_create(*, actor: User, file_name: str, rows: list[dict[str, str]]) -> ScreeningJob:
     # Every row has every column (empty where the file has none), for the pages and the CSV.
-    rows = [{key: row.get(key, "") for key in COLUMNS} for row in rows]
+    rows = [{key: row.get(key, "") for key in [*COLUMNS, "line"]} for row in rows]
     return ScreeningJob.objects.create(
         requested_by=actor, file_name=file_name[:300], total=len(rows), rows=rows
     )
@@ -103,6 +112,14 @@ def _query(row: dict[str, str]) -> ScreenQuery:
         nationality=row.get("country", ""),
         identifiers=[{"kind": "digital_currency", "number": wallet}] if wallet else [],
     )
+
+
+def job_claim(job_id: Any) -> ScreeningJob | None:
+    """The queued job, now running; None if another delivery of the task took it."""
+    claimed = ScreeningJob.objects.filter(pk=job_id, status=ScreeningJobStatus.QUEUED).update(
+        status=ScreeningJobStatus.RUNNING
+    )
+    return ScreeningJob.objects.get(pk=job_id) if claimed else None
 
 
 def job_run(job: ScreeningJob) -> None:
@@ -129,9 +146,12 @@ def job_run(job: ScreeningJob) -> None:
             )
             if number % PROGRESS_EVERY == 0:
                 ScreeningJob.objects.filter(pk=job.pk).update(done=number, alerts=alerts)
-    except Exception as error:
+    except Exception:
+        # The reason goes to the log; the page says only that it stopped.
         ScreeningJob.objects.filter(pk=job.pk).update(
-            status=ScreeningJobStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+            status=ScreeningJobStatus.FAILED,
+            error="An internal error stopped the screening; the operators have the details.",
+            finished_at=timezone.now(),
         )
         raise
     ScreeningJob.objects.filter(pk=job.pk).update(
@@ -143,11 +163,27 @@ def job_run(job: ScreeningJob) -> None:
     )
 
 
+def expiry_cutoff() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=settings.SCREENING_JOB_DAYS)
+
+
 def jobs_expire() -> int:
     """Delete jobs older than SCREENING_JOB_DAYS: their rows are someone's customers."""
-    cutoff = timezone.now() - dt.timedelta(days=settings.SCREENING_JOB_DAYS)
-    deleted, _ = ScreeningJob.objects.filter(created_at__lt=cutoff).delete()
+    deleted, _ = ScreeningJob.objects.filter(created_at__lt=expiry_cutoff()).delete()
     return deleted
+
+
+def visible_results(job: ScreeningJob) -> list[list[dict[str, Any]]]:
+    """The job's hits that its requester may still see (a grant revoked since the run takes
+    its hits away, as everywhere)."""
+    ids = {m["designation"] for matches in job.results for m in matches}
+    seen = {
+        str(pk)
+        for pk in access.designations_for(job.requested_by)
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    }
+    return [[m for m in matches if m["designation"] in seen] for matches in job.results]
 
 
 def explain(match: dict[str, Any]) -> str:
@@ -193,8 +229,9 @@ def results_csv(job: ScreeningJob) -> Iterator[bytes]:
 
     writer.writerow(RESULT_COLUMNS)
     yield b"\xef\xbb\xbf" + flush()
-    for line, (row, matches) in enumerate(zip(job.rows, job.results, strict=False), start=2):
-        given = [line, row.get("reference", ""), row.get("name", ""), row.get("country", "")]
+    for row, matches in zip(job.rows, visible_results(job), strict=False):
+        given = [row.get("line", ""), row.get("reference", ""), row.get("name", "")]
+        given.append(row.get("country", ""))
         given.append(row.get("wallet", ""))
         if not matches:
             writer.writerow([_neutralised(v) for v in [*given, "", "", "", "", "", "", ""]])

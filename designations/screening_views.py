@@ -8,13 +8,22 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from designations.models import ScreeningJob
 from designations.screen import ScreenQuery, screen
-from designations.screening_jobs import job_create, read_upload, results_csv
+from designations.screening_jobs import (
+    MAX_BYTES,
+    expiry_cutoff,
+    job_create,
+    read_upload,
+    results_csv,
+    visible_results,
+)
 from designations.tasks import run_screening_job
 
 
@@ -51,13 +60,19 @@ class BatchForm(forms.Form):
 
 
 def _my_jobs(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return ScreeningJob.objects.filter(requested_by=request.user).defer("rows", "results")
+    """My jobs not yet expired (the daily expiry deletes them; until it runs they are gone
+    all the same)."""
+    return ScreeningJob.objects.filter(
+        requested_by=request.user, created_at__gte=expiry_cutoff()
+    ).defer("rows", "results")
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def screening(request: HttpRequest) -> HttpResponse:
-    """GET /screening/: screen one name (?name=...) and see my batch jobs."""
-    form = ScreenForm(request.GET or None)
+    """GET /screening/: the forms and my batch jobs; POST screens one name (a POST, so that a
+    customer's name stays out of addresses, browser history and access logs)."""
+    form = ScreenForm(request.POST if request.method == "POST" else None)
     matches = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -80,12 +95,34 @@ def screening(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/screening.html", context, status=400 if form.errors else 200)
 
 
+class _UploadInMemory(MemoryFileUploadHandler):
+    """Batch files up to MAX_BYTES are read in memory (the site's handlers keep uploads
+    beyond 2.5 MB for the encrypting attachment handler); a larger one is refused."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # type: ignore[no-untyped-def]
+        # A little more than the file: the form's own fields travel with it.
+        self.activated = content_length is not None and content_length <= MAX_BYTES + 65536
+
+
 @login_required
+@csrf_exempt  # the upload handlers are chosen before the token is read; checked just below
 @require_POST
 def screening_job_new(request: HttpRequest) -> HttpResponse:
+    request.upload_handlers = [_UploadInMemory(request)]
+    return _screening_job_new(request)
+
+
+@csrf_protect
+def _screening_job_new(request: HttpRequest) -> HttpResponse:
     """POST /screening/jobs/: upload a file; it is checked whole, then screened by a worker."""
     batch = BatchForm(request.POST, request.FILES)
-    if batch.is_valid():
+    if not request.upload_handlers[0].activated:
+        batch = BatchForm(request.POST, {})
+        batch.full_clean()
+        batch.errors["file"] = batch.error_class(
+            [f"The file is larger than {MAX_BYTES // 2**20} MB."]
+        )
+    elif batch.is_valid():
         upload = batch.cleaned_data["file"]
         try:
             rows = read_upload(upload, upload.size)
@@ -109,8 +146,11 @@ def screening_job_new(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/screening.html", context, status=400)
 
 
-def _job_or_404(request: HttpRequest, job_id: UUID) -> ScreeningJob:
-    job = ScreeningJob.objects.filter(pk=job_id, requested_by=request.user).first()
+def _job_or_404(request: HttpRequest, job_id: UUID, *, whole: bool = True) -> ScreeningJob:
+    jobs = ScreeningJob.objects.filter(
+        pk=job_id, requested_by=request.user, created_at__gte=expiry_cutoff()
+    )
+    job = (jobs if whole else jobs.defer("rows", "results")).first()
     if job is None:
         raise Http404("No such screening job.")
     return job
@@ -119,16 +159,15 @@ def _job_or_404(request: HttpRequest, job_id: UUID) -> ScreeningJob:
 @login_required
 def screening_job(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = _job_or_404(request, job_id)
-    hits = [(row, matches) for row, matches in zip(job.rows, job.results, strict=False) if matches][
-        :200
-    ]
+    pairs = zip(job.rows, visible_results(job), strict=False)
+    hits = [(row, matches) for row, matches in pairs if matches][:200]
     return render(request, "portal/screening_job.html", {"job": job, "hits": hits})
 
 
 @login_required
 @require_GET
 def screening_job_progress(request: HttpRequest, job_id: UUID) -> JsonResponse:
-    job = _job_or_404(request, job_id)
+    job = _job_or_404(request, job_id, whole=False)  # polled every second: not the rows
     return JsonResponse(
         {"status": job.status, "done": job.done, "total": job.total, "alerts": job.alerts}
     )

@@ -31,7 +31,13 @@ class Linked:
 def linked_designations(principal: Any, designation: Designation) -> list[Linked]:
     """Designations of the same subject (and candidates awaiting review) that `principal`
     may see, other than this one."""
-    subject = subject_of(designation.pk)
+
+    def visible(ids: set[Any]) -> set[Any]:
+        return set(
+            access.designations_for(principal).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+
+    subject = subject_of(designation.pk, within=visible)
     direct = {
         (link.right_id if link.left_id == designation.pk else link.left_id): link
         for link in SubjectLink.objects.filter(
@@ -51,10 +57,16 @@ def linked_designations(principal: Any, designation: Designation) -> list[Linked
 
 
 def links_to_review(principal: Any) -> QuerySet[SubjectLink]:
-    """Candidate links between designations the person may both see, best first."""
+    """Candidate links that touch my agency's listings, between designations I may both see,
+    best first. Each agency judges the links of its own listings: a judgement is kept by later
+    runs and decides what other agencies see as the same subject."""
+    agency_id = getattr(principal, "agency_id", None)
+    if agency_id is None:
+        return SubjectLink.objects.none()
     visible = access.designations_for(principal).values("pk")
     return (
         SubjectLink.objects.filter(status=LinkStatus.CANDIDATE)
+        .filter(Q(left__owner_id=agency_id) | Q(right__owner_id=agency_id))
         .filter(left__in=visible, right__in=visible)
         .select_related("left__owner", "right__owner", "left__regime", "right__regime")
         .order_by("-score", "id")
@@ -65,16 +77,22 @@ def link_decide(*, actor: User, link: SubjectLink, confirm: bool, reason: str) -
     """A liaison's judgement on a link; later reconciliation runs keep it."""
     if not isinstance(actor, User) or actor.agency_id is None:
         raise PermissionDenied("Links are judged from an agency account.")
-    seen = access.designations_for(actor).filter(pk__in=[link.left_id, link.right_id]).count()
-    if seen != 2:
+    if not links_to_review(actor).filter(pk=link.pk).exists():
         audit_record(AuditAction.DENIED, detail={"attempt": "judge link", "link": link.pk})
-        raise PermissionDenied("You may not see both designations.")
+        raise PermissionDenied("Links are judged by the agencies whose listings they join.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why."})
-    link.status = LinkStatus.CONFIRMED if confirm else LinkStatus.REJECTED
-    link.decided_by, link.decided_at = actor, timezone.now()
-    link.decision_reason = reason.strip()
-    link.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    decided_at = timezone.now()
+    # Only a link still awaiting review: a reconciliation run may have dropped or changed it.
+    judged = SubjectLink.objects.filter(pk=link.pk, status=LinkStatus.CANDIDATE).update(
+        status=LinkStatus.CONFIRMED if confirm else LinkStatus.REJECTED,
+        decided_by=actor,
+        decided_at=decided_at,
+        decision_reason=reason.strip(),
+    )
+    if not judged:
+        raise ValidationError({"link": "This possible match is no longer awaiting review."})
+    link.refresh_from_db()
     audit_record(
         AuditAction.CHANGE,
         obj=link.left,

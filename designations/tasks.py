@@ -9,10 +9,10 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from designations.list_sources import reimport_all
-from designations.models import Designation, ScreeningJob, ScreeningJobStatus
+from designations.models import Designation
 from designations.reconcile import reconcile
 from designations.reviews import open_reviews_for_all_delistings
-from designations.screening_jobs import job_run, jobs_expire
+from designations.screening_jobs import job_claim, job_run, jobs_expire
 
 log = logging.getLogger(__name__)
 # Imports and sync batches arrive in bursts: a burst queues one run (not one per batch).
@@ -58,9 +58,14 @@ def reimport_lists() -> None:
 
 @shared_task(ignore_result=True, acks_late=True)
 def run_screening_job(job_id: str) -> None:
-    """Screen a batch file's rows (queued by the portal); old jobs go as new ones run."""
-    job = ScreeningJob.objects.filter(pk=job_id, status=ScreeningJobStatus.QUEUED).first()
+    """Screen a batch file's rows (queued by the portal)."""
+    job = job_claim(job_id)
     if job is None:
-        return  # already run (a repeated delivery) or expired
+        return  # taken by another delivery of this message, or expired
     job_run(job)
+
+
+@shared_task(ignore_result=True)
+def expire_screening_jobs() -> None:
+    """Beat, daily: batch files are someone's customers; they go after SCREENING_JOB_DAYS."""
     jobs_expire()

@@ -265,6 +265,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "designations.tasks.reconcile_subjects",
         "schedule": envint("SUBJECT_RECONCILE_SECONDS", "3600"),
     },
+    "expire-screening-jobs": {
+        "task": "designations.tasks.expire_screening_jobs",
+        "schedule": 86400,
+    },
 }
 # Fetch and import the configured published lists (LIST_SOURCES); unchanged files are no-ops.
 if LIST_SOURCES:

@@ -46,6 +46,10 @@ IDENTIFIER_PROPERTIES = {
 DOCUMENT_KINDS = {"Passport": "passport", "Identification": "national_id"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
+_MONTH = re.compile(r"^(\d{4})-\d{2}$")  # FtM dates are prefixes: a month stands for its year
+MAX_LINE = 1_000_000  # characters in one entity: memory stays bounded
+MAX_VALUE = 5_000  # characters in one value (names, numbers, notes)
+NOT_IN_FORCE = {"delisted", "draft"}
 
 
 def _first(entity: dict[str, Any], prop: str) -> str:
@@ -61,9 +65,28 @@ def _country(code: str) -> str:
     return registry.country.caption(code) or code
 
 
+# A place's columns in the order its text joins them with ", ", and their sizes.
+PLACE_COLUMNS = [("street", 500), ("city", 200), ("state_province", 200), ("country", 100)]
+
+
 def _place(text: str) -> dict[str, str]:
-    # Our export writes a place as one line; it comes back as one line.
-    return {"street": text, "city": "", "state_province": "", "postal_code": "", "country": ""}
+    """Our export writes a place as one line ("street, city, ..., country"); it comes back
+    as the same line: its parts fill the columns in order, as long as each allows."""
+    place = {"street": "", "city": "", "state_province": "", "postal_code": "", "country": ""}
+    parts = text.split(", ")
+    columns = iter(PLACE_COLUMNS)
+    column, size = next(columns)
+    for part in parts:
+        joined = f"{place[column]}, {part}" if place[column] else part
+        while len(joined) > size:
+            try:
+                column, size = next(columns)
+            except StopIteration:
+                place["street"] = text  # too long for the columns: _fits refuses it
+                return place
+            joined = part
+        place[column] = joined
+    return place
 
 
 def _name(kind: str, full_name: str, quality: str = "") -> dict[str, Any]:
@@ -86,8 +109,16 @@ def _birth_date(value: str, subject_id: str) -> dict[str, Any]:
         except ValueError:
             raise ListFormatError(f"entity {subject_id}: birth date {value!r}") from None
         return {"kind": "exact", "date": value, "year": None, "from_year": None, "to_year": None}
-    if _YEAR.match(value):
-        return {"kind": "", "date": None, "year": int(value), "from_year": None, "to_year": None}
+    year_only, month = _YEAR.match(value), _MONTH.match(value)
+    if year_only or month:
+        return {
+            "kind": "",
+            "date": None,
+            "year": int(value[:4]),
+            "from_year": None,
+            "to_year": None,
+            "note": "" if year_only else f"month given: {value}",
+        }
     raise ListFormatError(f"entity {subject_id}: birth date {value!r} is not a date or a year")
 
 
@@ -98,6 +129,27 @@ def _iso_date(value: str, *, what: str, subject_id: str) -> str | None:
         return dt.date.fromisoformat(value[:10]).isoformat()
     except ValueError:
         raise ListFormatError(f"entity {subject_id}: {what} {value!r} is not a date") from None
+
+
+# What our columns hold (designations.models): a longer value is refused, not cut.
+LIMITS = {
+    "names": ("full_name", 500),
+    "identifiers": ("number", 200),
+    "nationalities": ("country", 100),
+    "birth_places": ("street", 500),
+    "addresses": ("street", 500),  # a place longer than all its columns stays here, refused
+}
+
+
+def _fits(subject_id: str, data: dict[str, Any]) -> None:
+    for key, (field_name, limit) in LIMITS.items():
+        for item in data[key]:
+            if len(item.get(field_name) or "") > limit:
+                raise ListFormatError(
+                    f"entity {subject_id}: a value of {key} is longer than {limit} characters"
+                )
+    if len(data["reference_number"]) > 64 or len(data["gender"]) > 20:
+        raise ListFormatError(f"entity {subject_id}: a reference or gender is too long")
 
 
 class FtMParser:
@@ -119,7 +171,17 @@ class FtMParser:
         related: list[dict[str, Any]] = []
         done: set[str] = set()
         text = io.TextIOWrapper(self.stream, encoding="utf-8")  # type: ignore[arg-type]
-        for number, line in enumerate(text, start=1):
+        number = 0
+        while True:
+            try:
+                line = text.readline(MAX_LINE + 1)
+            except UnicodeDecodeError:
+                raise ListFormatError(f"after line {number}: not UTF-8 text") from None
+            if not line:
+                break
+            number += 1
+            if len(line) > MAX_LINE:
+                raise ListFormatError(f"line {number}: longer than {MAX_LINE} characters")
             if not line.strip():
                 continue
             entity = self._entity(line, number)
@@ -156,11 +218,32 @@ class FtMParser:
     def _entity(self, line: str, number: int) -> dict[str, Any]:
         try:
             data = json.loads(line)
-            proxy = model.get_proxy(data)  # checks the schema and properties
+            properties = data.get("properties", {})
+            if not isinstance(properties, dict) or not all(
+                isinstance(v, list) for v in properties.values()
+            ):
+                raise InvalidData("properties must map each name to a list of values")
+            schema = model.get(data.get("schema", ""))
+            if schema is None:
+                raise InvalidData(f"unknown schema {data.get('schema')!r}")
+            # Each value checked against its property's type as given: the input is another
+            # system's, and FtM's own cleaning would drop a bad value silently.
+            for name, values in properties.items():
+                prop = schema.get(name)
+                if prop is None:
+                    raise InvalidData(f"{schema.name} has no property {name!r}")
+                for value in values:
+                    if not isinstance(value, str) or prop.type.clean(value) is None:
+                        raise InvalidData(f"{name} {value!r} is not a valid {prop.type.name}")
+                    if len(value) > MAX_VALUE:
+                        raise InvalidData(f"{name} is longer than {MAX_VALUE} characters")
+            proxy = model.get_proxy(data, cleaned=True)  # checked above: kept as given
         except (json.JSONDecodeError, InvalidData, TypeError, AttributeError) as error:
             raise ListFormatError(f"line {number}: not an FtM entity ({error})") from None
         if not proxy.id:
             raise ListFormatError(f"line {number}: a {proxy.schema.name} has no id")
+        if len(proxy.id) > 64:
+            raise ListFormatError(f"line {number}: the id {proxy.id[:70]}… is over 64 characters")
         return {
             "id": proxy.id,
             "schema": proxy.schema.name,
@@ -172,10 +255,13 @@ class FtMParser:
         sanctions = [e for e in related if e["schema"] == "Sanction"]
         if not sanctions:
             raise ListFormatError(f"entity {subject_id}: no Sanction names it")
-        sanction = sanctions[0]
-        if _first(sanction, "status").casefold() == "delisted":
-            self.unknown_elements["delisted subjects (not entries of the list)"] += 1
+        # An entry of the list is sanctioned now: a delisted or draft one is not (our export
+        # gives the owner its drafts); of several sanctions, one in force counts.
+        in_force = [s for s in sanctions if _first(s, "status").casefold() not in NOT_IN_FORCE]
+        if not in_force:
+            self.unknown_elements["subjects delisted or draft (not entries of the list)"] += 1
             return None
+        sanction = in_force[0]
         primary = _first(subject, "name")
         if not primary:
             raise ListFormatError(f"entity {subject_id}: no name")
@@ -240,6 +326,7 @@ class FtMParser:
             "nationalities": [{"country": _country(c), "note": ""} for c in countries],
             "identifiers": identifiers,
         }
+        _fits(subject_id, data)
         regime = _first(sanction, "programId") or _first(sanction, "program") or "FTM"
         return ParsedEntry(
             source_id=subject_id[:64],

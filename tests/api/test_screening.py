@@ -149,6 +149,11 @@ def test_an_api_client_needs_only_the_read_scope(lists, agency_b) -> None:
         ({"subjects": [{"name": "A", "colour": "red"}]}, "subjects"),
         ({"subjects": [{"identifiers": [{"kind": "shoe", "number": "1"}]}]}, "subjects"),
         ({"subjects": [{"name": "A"}] * 101}, "subjects"),
+        ({"subjects": [{"identifiers": [{"kind": "tax", "number": "123"}]}]}, "subjects"),
+        (
+            {"subjects": [{"identifiers": [{"kind": "imo", "number": "9187629"}] * 20}] * 11},
+            "subjects",
+        ),
     ],
 )
 def test_bad_requests_get_a_problem(lists, bob, body, field) -> None:

@@ -141,7 +141,7 @@ def test_the_whole_2026_un_list_comes_back_the_same(unsc, local_node, tmp_path) 
             '{"id": "p", "schema": "Person", "properties": '
             '{"name": ["A"], "birthDate": ["1960-02-31"]}}\n'
             '{"id": "s", "schema": "Sanction", "properties": {"entity": ["p"]}}',
-            "birth date",
+            "birthDate '1960-02-31' is not a valid date",
         ),
         (
             '{"id": "p", "schema": "Person", "properties": {"name": ["A"]}}\n'
@@ -150,6 +150,18 @@ def test_the_whole_2026_un_list_comes_back_the_same(unsc, local_node, tmp_path) 
             '{"id": "t", "schema": "Sanction", "properties": {"entity": ["q"]}}\n'
             '{"id": "d", "schema": "Passport", "properties": {"holder": ["p"], "number": ["1"]}}',
             "write each subject's entities together",
+        ),
+        ('{"id": "p", "schema": "Person", "properties": {"name": "Abc"}}', "a list of values"),
+        (
+            '{"id": "p", "schema": "Person", "properties": {"name": ["A"], '
+            '"birthDate": ["yesterday"]}}',
+            "not a valid date",
+        ),
+        ('{"id": "' + "x" * 70 + '", "schema": "Person", "properties": {}}', "over 64"),
+        (
+            '{"id": "p", "schema": "Person", "properties": {"name": ["' + "N" * 501 + '"]}}\n'
+            '{"id": "s", "schema": "Sanction", "properties": {"entity": ["p"]}}',
+            "longer than 500 characters",
         ),
     ],
 )
@@ -211,3 +223,28 @@ def test_wallets_vessels_and_aircraft_travel_as_valid_ftm(
         assert comparable(copy) == comparable(original)
     wallet = Designation.objects.get(owner=mirror, name="Ivan Walletov").identifiers.get()
     assert (wallet.kind, wallet.type_detail) == ("digital_currency", "XBT")
+
+
+def test_ftm_datasets_as_published_are_read(unsc, tmp_path) -> None:
+    """Month-precision birth dates and a subject with one lifted and one standing sanction."""
+    path = tmp_path / "dataset.ftm.json"
+    path.write_bytes(
+        b'{"id": "p", "schema": "Person", "properties": {"name": ["Ana Pop"], '
+        b'"birthDate": ["1970-05"]}}\n'
+        b'{"id": "s1", "schema": "Sanction", "properties": {"entity": ["p"], '
+        b'"status": ["Delisted"]}}\n'
+        b'{"id": "s2", "schema": "Sanction", "properties": {"entity": ["p"], '
+        b'"programId": ["EU-RUS"], "program": ["Russia"]}}\n'
+    )
+    result = import_list(publisher="ftm", path=path, agency=unsc, generated_at=WHEN)
+    assert result.added == 1
+    person = Designation.objects.get()
+    birth = person.birth_dates.get()
+    assert (birth.year, birth.note) == (1970, "month given: 1970-05")
+    assert (person.regime.code, person.regime.name) == ("EU-RUS", "Russia")
+    bad = tmp_path / "latin1.ftm.json"
+    bad.write_bytes(
+        '{"id": "p", "schema": "Person", "properties": {"name": ["Jos\xe9"]}}\n'.encode("latin-1")
+    )
+    with pytest.raises(ListFormatError, match="not UTF-8"):
+        import_list(publisher="ftm", path=bad, agency=unsc, generated_at=WHEN)

@@ -24,7 +24,17 @@ def list_server(tmp_path):  # type: ignore[no-untyped-def]
     """A real HTTP server on this machine serving `tmp_path/www`."""
     root = tmp_path / "www"
     root.mkdir()
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+
+    class Handler(SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/moved":
+                self.send_response(302)
+                self.send_header("Location", "/un.xml")
+                self.end_headers()
+                return
+            super().do_GET()
+
+    handler = functools.partial(Handler, directory=str(root))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -66,6 +76,9 @@ def test_a_failing_source_is_audited_and_the_others_still_come(
         {"publisher": "un", "location": "http://192.0.2.1/un.xml"},  # not https
         {"publisher": "un", "location": "file:///etc/passwd"},  # a path, and no list
         {"publisher": "uk", "location": str(UN_EXCERPT)},  # no agency OFSI here
+        {"publisher": "dutch", "location": str(UN_EXCERPT)},  # no such format: unexpected
+        "not a source",
+        {"publisher": "un", "location": f"{base}/moved"},  # redirects are not followed
         {"publisher": "un", "location": str(UN_EXCERPT)},  # fine
     ]
     outcomes = reimport_all()
@@ -74,10 +87,12 @@ def test_a_failing_source_is_audited_and_the_others_still_come(
     assert "not well-formed" in errors[1]
     assert "only https addresses are fetched" in errors[2]
     assert errors[3] and errors[4] == "no agency with code 'OFSI'"
-    assert errors[5] == "" and outcomes[5].result.added == 12
+    assert errors[5] and errors[6]
+    assert "redirected to /un.xml; configure that address" in errors[7]
+    assert errors[8] == "" and outcomes[8].result.added == 12
     assert ListPublication.objects.count() == 1
     audited = AuditEntry.objects.filter(action=AuditAction.IMPORT, detail__has_key="error")
-    assert audited.count() == 5
+    assert audited.count() == 8
 
 
 def test_a_download_larger_than_allowed_is_refused(settings, list_server, tmp_path) -> None:

@@ -245,6 +245,12 @@ def test_a_liaison_judges_a_candidate_in_the_portal(client, publishers, bob, cha
         {f"link-{unseen.pk}-decision": "reject", f"link-{unseen.pk}-reason": "x"},
     )
     assert refused.status_code == 404
+    # C sees both listings but owns neither: the judgement is UNSC's or B's to make.
+    client.force_login(charlie)
+    assert "Muhammad Umar Abdallah" not in client.get("/designations/links/").text
+    decision = {f"{prefix}-decision": "reject", f"{prefix}-reason": "Not mine."}
+    assert client.post(url, decision).status_code == 404
+    client.force_login(bob)
     done = client.post(url, {f"{prefix}-decision": "confirm", f"{prefix}-reason": "Same DOB."})
     assert done.status_code == 302
     visible.refresh_from_db()
@@ -256,3 +262,30 @@ def test_a_liaison_judges_a_candidate_in_the_portal(client, publishers, bob, cha
     assert AuditEntry.objects.filter(action=AuditAction.CHANGE, detail__decision="confirmed")
     reconcile()
     assert SubjectLink.objects.get(pk=visible.pk).status == "confirmed"
+
+
+def test_ships_of_one_name_with_other_imo_numbers_are_not_linked(publishers) -> None:
+    def ship(code: str, imo: str | None):  # type: ignore[no-untyped-def]
+        identifiers = [{"kind": "imo", "number": imo}] if imo else []
+        return publish(publishers, code, "OCEAN GLORY", kind="vessel", identifiers=identifiers)
+
+    ship("UNSC", "9187629")
+    ship("A", "9354521")  # another ship of the same name
+    ship("B", None)  # no number: the name decides
+    reconcile()
+    owners = {
+        frozenset({link.left.owner.code, link.right.owner.code})
+        for link in SubjectLink.objects.select_related("left__owner", "right__owner")
+    }
+    assert owners == {frozenset({"UNSC", "B"}), frozenset({"A", "B"})}
+
+
+def test_the_review_queue_says_when_birth_dates_differ(client, publishers, bob) -> None:
+    publish(publishers, "UNSC", "Mohammed Omar Abdullah", birth_dates=[{"date": "1960-03-01"}])
+    publish(publishers, "B", "Mohammed Omar Abdullah", birth_dates=[{"date": "1960-07-09"}])
+    reconcile()
+    link = SubjectLink.objects.get()
+    assert link.status == "candidate" and link.explanation["birth_dates"] == "differ"
+    client.force_login(bob)
+    page = client.get("/designations/links/").text
+    assert "dates of birth differ" in page and "same birth date" not in page

@@ -55,14 +55,14 @@ def test_a_un_delisting_opens_a_task_for_each_agency_still_listing(
     assert result.delisted == 1 and result.review_tasks == 1
     task = ReviewTask.objects.get()
     assert (task.agency.code, task.designation, task.cause) == ("A", listings["A"], un)
-    assert task.reason == "The UN delisted CDi.001 on 2026-03-06: does your listing stand?"
+    assert task.reason == "The UN delisted this subject on 2026-03-06: does your listing stand?"
 
     # Later runs (after sync, hourly) do not ask again.
     assert open_reviews_for_all_delistings() == 0
 
     client.force_login(alice)
     board = client.get("/")
-    assert "does your listing stand?" in board.text
+    assert "does your listing stand?" in board.text and "UNSC CDi.001" in board.text
     close = f"/designations/reviews/{task.pk}/close/"
     client.post(close, {"outcome": "   "})
     task.refresh_from_db()

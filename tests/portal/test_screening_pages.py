@@ -38,15 +38,15 @@ def upload(client, text: str | bytes, name: str = "payments.csv"):  # type: igno
 
 def test_one_name_is_screened_on_the_page(client, bob, un_list) -> None:
     client.force_login(bob)
-    page = client.get("/screening/", {"name": "Sadam Husain al Tikriti", "nationality": "Iraq"})
+    page = client.post("/screening/", {"name": "Sadam Husain al Tikriti", "nationality": "Iraq"})
     assert page.status_code == 200
     [best, *_] = page.context["matches"]
     assert best.designation.reference_number == "IQi.001" and "name" in best.explanation
-    nothing = client.get("/screening/", {"name": "Jane Ordinary Customer"})
+    nothing = client.post("/screening/", {"name": "Jane Ordinary Customer"})
     assert nothing.context["matches"] == [] and "No match" in nothing.text
-    bad = client.get("/screening/", {"name": "", "wallet": ""})
+    bad = client.post("/screening/", {"name": "", "wallet": ""})
     assert bad.status_code == 400 and "Give a name, a wallet address, or both." in bad.text
-    bad_date = client.get("/screening/", {"name": "X Y", "birth_date": "31/01/1970"})
+    bad_date = client.post("/screening/", {"name": "X Y", "birth_date": "31/01/1970"})
     assert bad_date.status_code == 400 and "A date (YYYY-MM-DD) or a year" in bad_date.text
 
 

@@ -122,7 +122,7 @@ def test_bad_input_is_refused_and_writes_nothing(client, admin_a, agency_a, agen
     client.post(GROUPS, {"name": "Task force"})
     group = SharingGroup.objects.get()
     before = AuditEntry.objects.count()
-    for name in ("", "   ", "task FORCE", "x" * 201):
+    for name in ("", "   ", "task FORCE", "x" * 121):
         page = client.post(GROUPS, {"name": name})
         assert page.status_code == 400 and 'class="errorlist' in page.text
     assert SharingGroup.objects.count() == 1
