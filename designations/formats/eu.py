@@ -20,12 +20,16 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
-
-from designations.formats import ListFormatError, ListHeader, ParsedEntry
+from designations.formats import (
+    ListFormatError,
+    ListHeader,
+    ParsedEntry,
+    identifier_item,
+    name_item,
+    xml_events,
+)
 from designations.names import detect_script
 
 NAMESPACE = "http://eu.europa.ec/fpi/fsd/export"
@@ -275,21 +279,6 @@ def _int(value: str, *, what: str, record: str) -> int | None:
     return int(value)
 
 
-def _name(
-    kind: str, full_name: str, *, parts: list[str], quality: str = "", note: str = ""
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "full_name": full_name,
-        "parts": parts,
-        "quality": quality,
-        "script": detect_script(full_name),
-        "birth_date": "",
-        "birth_place": "",
-        "note": note,
-    }
-
-
 def _name_kind(index: int, full_name: str, language: str) -> str:
     """The first name is the primary one. A name the EU gives in one of its languages and in
     a non-Latin script (Bulgarian, Greek) is filed as an original-script name."""
@@ -318,21 +307,6 @@ def _place(
         "note": note,
     }
     return place if any(place.values()) else None
-
-
-def _identifier(**values: Any) -> dict[str, Any]:
-    identifier = {
-        "kind": "other",
-        "type_detail": "",
-        "number": "",
-        "issuing_country": "",
-        "country_of_issue": "",
-        "city_of_issue": "",
-        "issued_on": None,
-        "note": "",
-    }
-    identifier.update(values)
-    return identifier
 
 
 def _data(
@@ -392,45 +366,27 @@ class _EUParser:
 
     def __iter__(self) -> Iterator[ParsedEntry]:
         seen: set[str] = set()
-        depth = 0
         root: Element | None = None
-        try:
-            events = iterparse(
-                self.stream,
-                events=("start", "end"),
-                forbid_dtd=True,
-                forbid_entities=True,
-                forbid_external=True,
-            )
-            for event, element in events:
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        root = element
-                        self.header = self._header(element)
-                    continue
-                depth -= 1
-                if depth != 1:
-                    continue
-                if element.tag != self.record_tag:
-                    self.unknown_elements[f"{_local(self.root_tag)}/{_local(element.tag)}"] += 1
-                    continue
-                entry = self.parse_record(element)
-                if entry.source_id in seen:
-                    raise ListFormatError(f"{self.id_label} {entry.source_id} appears twice")
-                seen.add(entry.source_id)
-                # Bounded memory: drop the parsed record from the tree.
-                element.clear()
-                if root is not None:
-                    root.remove(element)
-                yield entry
-        except DefusedXmlException as error:
-            raise ListFormatError(
-                "refused: the file declares a DTD, entities or external references, which an "
-                f"EU list never has (possible XML bomb or XXE): {error}"
-            ) from error
-        except ParseError as error:
-            raise ListFormatError(f"not well-formed XML: {error}") from error
+        for event, element, depth in xml_events(self.stream, which="an EU list"):
+            if event == "start":
+                if depth == 1:
+                    root = element
+                    self.header = self._header(element)
+                continue
+            if depth != 1:
+                continue
+            if element.tag != self.record_tag:
+                self.unknown_elements[f"{_local(self.root_tag)}/{_local(element.tag)}"] += 1
+                continue
+            entry = self.parse_record(element)
+            if entry.source_id in seen:
+                raise ListFormatError(f"{self.id_label} {entry.source_id} appears twice")
+            seen.add(entry.source_id)
+            # Bounded memory: drop the parsed record from the tree.
+            element.clear()
+            if root is not None:
+                root.remove(element)
+            yield entry
         if self.header is None:
             raise ListFormatError("the file is empty")
 
@@ -532,7 +488,7 @@ class EUv10Parser(_EUParser):
                 raise ListFormatError(f"{label}: NAME Id {element.get('Id')} has no name")
             language = text(element, "LANGUAGE")
             names.append(
-                _name(
+                name_item(
                     _name_kind(len(names), full_name, language),
                     full_name,
                     parts=parts,
@@ -566,7 +522,7 @@ class EUv10Parser(_EUParser):
             else:
                 number, description, note, kind = value, "", "", "passport"
             identifiers.append(
-                _identifier(
+                identifier_item(
                     kind=kind,
                     type_detail=description,
                     number=number,
@@ -785,7 +741,7 @@ class EUv11Parser(_EUParser):
             quality = "" if kind == "primary" else {"true": "good", "false": "low"}.get(strong, "")
             language = attr(element, "nameLanguage")
             names.append(
-                _name(
+                name_item(
                     kind,
                     full_name,
                     parts=parts,
@@ -852,7 +808,7 @@ class EUv11Parser(_EUParser):
                 ],
                 "; ",
             )
-            identifier = _identifier(
+            identifier = identifier_item(
                 kind=IDENTIFIER_KINDS.get(type_code, "other"),
                 type_detail=attr(element, "identificationTypeDescription") or type_code,
                 number=attr(element, "number"),
@@ -973,22 +929,8 @@ def _root_tag(path: Path) -> str:
     if path.is_dir():
         raise ListFormatError(f"{path.name}: an EU list is one XML file, not a folder")
     with path.open("rb") as stream:
-        try:
-            for _event, element in iterparse(
-                stream,
-                events=("start",),
-                forbid_dtd=True,
-                forbid_entities=True,
-                forbid_external=True,
-            ):
-                return element.tag
-        except DefusedXmlException as error:
-            raise ListFormatError(
-                "refused: the file declares a DTD, entities or external references, which an "
-                f"EU list never has (possible XML bomb or XXE): {error}"
-            ) from error
-        except ParseError as error:
-            raise ListFormatError(f"not well-formed XML: {error}") from error
+        for _event, element, _depth in xml_events(stream, which="an EU list"):
+            return element.tag
     raise ListFormatError("the file is empty")
 
 

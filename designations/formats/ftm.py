@@ -23,8 +23,13 @@ from followthemoney import model
 from followthemoney.exc import InvalidData
 from followthemoney.types import registry
 
-from designations.formats import ListFormatError, ListHeader, ParsedEntry
-from designations.names import detect_script
+from designations.formats import (
+    ListFormatError,
+    ListHeader,
+    ParsedEntry,
+    identifier_item,
+    name_item,
+)
 
 SUBJECT_KINDS = {
     "Person": "person",
@@ -87,19 +92,6 @@ def _place(text: str) -> dict[str, str]:
             joined = part
         place[column] = joined
     return place
-
-
-def _name(kind: str, full_name: str, quality: str = "") -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "full_name": full_name,
-        "parts": [],
-        "quality": quality,
-        "script": detect_script(full_name),
-        "birth_date": "",
-        "birth_place": "",
-        "note": "",
-    }
 
 
 def _birth_date(value: str, subject_id: str) -> dict[str, Any]:
@@ -265,11 +257,11 @@ class FtMParser:
         primary = _first(subject, "name")
         if not primary:
             raise ListFormatError(f"entity {subject_id}: no name")
-        names = [_name("primary", primary)]
-        names += [_name("alias", n) for n in _all(subject, "name")[1:]]
-        names += [_name("alias", n) for n in _all(subject, "alias")]
-        names += [_name("alias", n, "low") for n in _all(subject, "weakAlias")]
-        names += [_name("former", n) for n in _all(subject, "previousName")]
+        names = [name_item("primary", primary)]
+        names += [name_item("alias", n) for n in _all(subject, "name")[1:]]
+        names += [name_item("alias", n) for n in _all(subject, "alias")]
+        names += [name_item("alias", n, quality="low") for n in _all(subject, "weakAlias")]
+        names += [name_item("former", n) for n in _all(subject, "previousName")]
 
         identifiers, numbers = [], set()
         for document in related:
@@ -279,25 +271,23 @@ class FtMParser:
             number = _first(document, "number")
             numbers.add(number)
             identifiers.append(
-                {
-                    "kind": kind,
-                    "type_detail": _first(document, "type"),
-                    "number": number,
-                    "issuing_country": _country(_first(document, "country")),
-                    "country_of_issue": "",
-                    "city_of_issue": "",
-                    "issued_on": _iso_date(
+                identifier_item(
+                    kind,
+                    number,
+                    type_detail=_first(document, "type"),
+                    issuing_country=_country(_first(document, "country")),
+                    issued_on=_iso_date(
                         _first(document, "startDate"), what="startDate", subject_id=subject_id
                     ),
-                    "note": _first(document, "summary"),
-                }
+                    note=_first(document, "summary"),
+                )
             )
         for prop, kind in IDENTIFIER_PROPERTIES.items():
             for number in _all(subject, prop):
                 if number not in numbers:
-                    identifiers.append(self._identifier(kind, number))
+                    identifiers.append(identifier_item(kind, number))
         for wallet in (e for e in related if e["schema"] == "CryptoWallet"):
-            identifier = self._identifier("digital_currency", _first(wallet, "publicKey"))
+            identifier = identifier_item("digital_currency", _first(wallet, "publicKey"))
             identifier["type_detail"] = _first(wallet, "currencySymbol")
             identifiers.append(identifier)
 
@@ -341,19 +331,6 @@ class FtMParser:
             cross_references=[f"un:{ref}" for ref in _all(sanction, "unscId")],
             regime_name=_first(sanction, "program")[:200],
         )
-
-    @staticmethod
-    def _identifier(kind: str, number: str) -> dict[str, Any]:
-        return {
-            "kind": kind,
-            "type_detail": "",
-            "number": number,
-            "issuing_country": "",
-            "country_of_issue": "",
-            "city_of_issue": "",
-            "issued_on": None,
-            "note": "",
-        }
 
 
 def parser_for(path: Path) -> type[FtMParser]:

@@ -29,13 +29,16 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
-
-from designations.formats import ListFormatError, ListHeader, ParsedEntry
-from designations.names import detect_script
+from designations.formats import (
+    ListFormatError,
+    ListHeader,
+    ParsedEntry,
+    identifier_item,
+    name_item,
+    xml_events,
+)
 
 # OFAC programme tags -> (name, legal basis). Tags not listed keep the tag as their name.
 REGIMES = {
@@ -481,21 +484,6 @@ def _birth_place(value: str) -> dict[str, str]:
     return place
 
 
-def _name(
-    kind: str, full_name: str, *, parts: list[str] | None = None, quality: str = "", note: str = ""
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "full_name": full_name,
-        "parts": parts or [],
-        "quality": quality,
-        "script": detect_script(full_name),
-        "birth_date": "",
-        "birth_place": "",
-        "note": note,
-    }
-
-
 def _name_parts(name: str, *, person: bool) -> list[str]:
     """OFAC writes a person "LAST, First": the two parts in that order. An organisation's
     commas belong to its name ("CIMEX, S.A.")."""
@@ -515,16 +503,7 @@ def _identifier(
     expires: str = "",
     record: str,
 ) -> dict[str, Any]:
-    identifier = {
-        "kind": kind,
-        "type_detail": type_detail,
-        "number": number,
-        "issuing_country": "",
-        "country_of_issue": country,
-        "city_of_issue": "",
-        "issued_on": None,
-        "note": "",
-    }
+    identifier = identifier_item(kind, number, type_detail=type_detail, country_of_issue=country)
     notes = []
     if issued:
         identifier["issued_on"] = _ofac_date(issued, what="date of issue", record=record)
@@ -601,7 +580,7 @@ def parse_remarks(remarks: str, facts: Facts, *, record: str) -> None:
         elif match := _WEAK_ALIAS.match(part):
             # The legacy CSV keeps weak aliases in the remarks, not in alt.csv.
             kind, note = ALIAS_TYPES[match.group("type")]
-            facts.names.append(_name(kind, match.group("name"), quality="low", note=note))
+            facts.names.append(name_item(kind, match.group("name"), quality="low", note=note))
         elif match := _LINKED.match(part):
             facts.linked_to.append(match.group("value"))
         elif (
@@ -648,7 +627,7 @@ def _entry(
 ) -> ParsedEntry:
     regime_code = _regime(programs, record=record)
     regime_name, legal_basis = REGIMES.get(regime_code, (regime_code, ""))
-    names = [_name("primary", name, parts=name_parts), *facts.names]
+    names = [name_item("primary", name, parts=name_parts), *facts.names]
     details = {
         key: value
         for key, value in {
@@ -920,7 +899,7 @@ class OFACCSVParser:
             kind, note = ALIAS_TYPES.get(alt_type, ("alias", alias_values["alt_type"]))
             note = "; ".join(n for n in (note, alias_values["remarks"]) if n)
             facts.names.append(
-                _name(
+                name_item(
                     kind,
                     alias_name,
                     parts=_name_parts(alias_name, person=subject_kind == "person"),
@@ -1077,51 +1056,33 @@ class OFACXMLParser:
 
     def __iter__(self) -> Iterator[ParsedEntry]:
         seen: set[str] = set()
-        depth = 0
-        try:
-            events = iterparse(
-                self.stream,
-                events=("start", "end"),
-                forbid_dtd=True,
-                forbid_entities=True,
-                forbid_external=True,
-            )
-            for event, element in events:
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        if _local(element.tag) != "sdnList":
-                            raise ListFormatError(
-                                f"not an OFAC list in the SDN XML schema: the root element is "
-                                f"<{_local(element.tag)}>, expected <sdnList>"
-                            )
-                        self.header = ListHeader(generated_at=None)
-                    continue
-                depth -= 1
-                if depth != 1:
-                    continue
-                tag = _local(element.tag)
-                if tag == "publshInformation":
-                    self.header = ListHeader(generated_at=self._published(element))
-                    count = _x(element, "Record_Count")
-                    self.record_count = int(count) if count.isdigit() else None
-                elif tag == "sdnEntry":
-                    entry = self.parse_entry(element)
-                    if entry.source_id in seen:
-                        raise ListFormatError(f"uid {entry.source_id} appears twice")
-                    seen.add(entry.source_id)
-                    element.clear()  # bounded memory: drop the parsed entry's tree
-                    yield entry
-                else:
-                    self.unknown_elements[f"sdnList/{tag}"] += 1
-                    element.clear()
-        except DefusedXmlException as error:
-            raise ListFormatError(
-                "refused: the file declares a DTD, entities or external references, which an "
-                f"OFAC list never has (possible XML bomb or XXE): {error}"
-            ) from error
-        except ParseError as error:
-            raise ListFormatError(f"not well-formed XML: {error}") from error
+        for event, element, depth in xml_events(self.stream, which="an OFAC list"):
+            if event == "start":
+                if depth == 1:
+                    if _local(element.tag) != "sdnList":
+                        raise ListFormatError(
+                            f"not an OFAC list in the SDN XML schema: the root element is "
+                            f"<{_local(element.tag)}>, expected <sdnList>"
+                        )
+                    self.header = ListHeader(generated_at=None)
+                continue
+            if depth != 1:
+                continue
+            tag = _local(element.tag)
+            if tag == "publshInformation":
+                self.header = ListHeader(generated_at=self._published(element))
+                count = _x(element, "Record_Count")
+                self.record_count = int(count) if count.isdigit() else None
+            elif tag == "sdnEntry":
+                entry = self.parse_entry(element)
+                if entry.source_id in seen:
+                    raise ListFormatError(f"uid {entry.source_id} appears twice")
+                seen.add(entry.source_id)
+                element.clear()  # bounded memory: drop the parsed entry's tree
+                yield entry
+            else:
+                self.unknown_elements[f"sdnList/{tag}"] += 1
+                element.clear()
         if self.header is None:
             raise ListFormatError("the file is empty")
         if self.record_count is not None and self.record_count != len(seen):
@@ -1180,7 +1141,7 @@ class OFACXMLParser:
                 raise ListFormatError(f"{record}: an aka has no name")
             parts = [aka_last, aka_first] if aka_last and aka_first and person else []
             facts.names.append(
-                _name(kind, alias, parts=parts, quality=AKA_QUALITY[category], note=note)
+                name_item(kind, alias, parts=parts, quality=AKA_QUALITY[category], note=note)
             )
         for item in _items(entry, "dateOfBirthList", "dateOfBirthItem"):
             self._count_unknown(item, "dateOfBirthItem")

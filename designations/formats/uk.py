@@ -28,8 +28,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from designations.formats import ListFormatError, ListHeader, ParsedEntry
-from designations.names import detect_script
+from designations.formats import (
+    ListFormatError,
+    ListHeader,
+    ParsedEntry,
+    identifier_item,
+    name_item,
+)
 
 ENCODING = "cp1252"
 
@@ -258,32 +263,18 @@ def identifiers_from(text: str, *, default: str, column: str) -> list[dict[str, 
             if preamble:
                 note = f"{preamble} {note}"
             identifiers.append(
-                {
-                    "kind": _identifier_kind(note, default=default),
-                    "type_detail": column,
-                    "number": number,
-                    "issuing_country": "",
-                    "country_of_issue": "",
-                    "city_of_issue": "",
-                    "issued_on": None,
-                    "note": note,
-                }
+                identifier_item(
+                    _identifier_kind(note, default=default),
+                    number,
+                    type_detail=column,
+                    note=note,
+                )
             )
     return identifiers
 
 
 def _name(kind: str, parts: list[str], *, note: str = "") -> dict[str, Any]:
-    full_name = " ".join(parts)
-    return {
-        "kind": kind,
-        "full_name": full_name,
-        "parts": parts,
-        "quality": "",
-        "script": detect_script(full_name),
-        "birth_date": "",
-        "birth_place": "",
-        "note": note,
-    }
+    return name_item(kind, " ".join(parts), parts=parts, note=note)
 
 
 def _distinct(values: list[Any]) -> list[Any]:
@@ -409,16 +400,7 @@ def parse_group(group_id: str, rows: list[tuple[int, dict[str, str]]]) -> Parsed
     if subject_kind == "vessel":
         for number in _distinct(_IMO.findall(reasons)):
             identifiers.append(
-                {
-                    "kind": "imo",
-                    "type_detail": "IMO number (Other Information)",
-                    "number": number,
-                    "issuing_country": "",
-                    "country_of_issue": "",
-                    "city_of_issue": "",
-                    "issued_on": None,
-                    "note": "",
-                }
+                identifier_item("imo", number, type_detail="IMO number (Other Information)")
             )
 
     regimes = _distinct(

@@ -1,8 +1,8 @@
 """The UN Security Council consolidated list (XML, https://www.un.org/sc/resources/sc-sanctions.xsd).
 
 Streaming: records are parsed one at a time and cleared, so memory stays bounded. Safe: the
-file goes through defusedxml, which refuses DTDs, entity declarations and external references
-(billion laughs, quadratic blow-up, XXE); a real UN list has none of them.
+file goes through defusedxml (designations.formats.xml_events); a real UN list has no DTD,
+entity declaration or external reference.
 """
 
 from __future__ import annotations
@@ -12,14 +12,10 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
+from typing import IO
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
-
-from designations.formats import ListFormatError, ListHeader, ParsedEntry
-from designations.names import detect_script
+from designations.formats import ListFormatError, ListHeader, ParsedEntry, name_item, xml_events
 
 RECORD_TAGS = {"INDIVIDUAL": "person", "ENTITY": "organisation"}
 
@@ -152,28 +148,6 @@ def _identifier_kind(document_type: str) -> str:
     return "other"
 
 
-def _name(
-    kind: str,
-    full_name: str,
-    *,
-    parts: list[str] | None = None,
-    quality: str = "",
-    birth_date: str = "",
-    birth_place: str = "",
-    note: str = "",
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "full_name": full_name,
-        "parts": parts or [],
-        "quality": quality,
-        "script": detect_script(full_name),
-        "birth_date": birth_date,
-        "birth_place": birth_place,
-        "note": note,
-    }
-
-
 def parse_record(record: Element) -> ParsedEntry:
     """One INDIVIDUAL or ENTITY element as a designation data dict."""
     source_id = _child(record, "DATAID")
@@ -190,9 +164,9 @@ def parse_record(record: Element) -> ParsedEntry:
         raise ListFormatError(f"DATAID {source_id}: the record has no UN_LIST_TYPE")
     primary = " ".join(parts)
 
-    names = [_name("primary", primary, parts=parts)]
+    names = [name_item("primary", primary, parts=parts)]
     if original := _child(record, "NAME_ORIGINAL_SCRIPT"):
-        names.append(_name("original_script", original))
+        names.append(name_item("original_script", original))
     for alias in record.iterfind(f"{record.tag}_ALIAS"):
         alias_name = _child(alias, "ALIAS_NAME")
         if not alias_name:
@@ -205,7 +179,7 @@ def parse_record(record: Element) -> ParsedEntry:
             p for p in (_child(alias, "CITY_OF_BIRTH"), _child(alias, "COUNTRY_OF_BIRTH")) if p
         )
         names.append(
-            _name(
+            name_item(
                 kind,
                 alias_name,
                 quality=name_quality,
@@ -338,39 +312,21 @@ class UNListParser:
 
     def __iter__(self) -> Iterator[ParsedEntry]:
         seen: set[str] = set()
-        depth = 0
-        try:
-            events = iterparse(
-                self.stream,
-                events=("start", "end"),
-                forbid_dtd=True,
-                forbid_entities=True,
-                forbid_external=True,
-            )
-            for event, element in events:
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        self.header = self._header(element)
-                    continue
-                depth -= 1
-                if element.tag in RECORD_TAGS and depth == 2:
-                    for child in element:
-                        if child.tag not in KNOWN_ELEMENTS:
-                            self.unknown_elements[f"{element.tag}/{child.tag}"] += 1
-                    entry = parse_record(element)
-                    if entry.source_id in seen:
-                        raise ListFormatError(f"DATAID {entry.source_id} appears twice")
-                    seen.add(entry.source_id)
-                    element.clear()  # bounded memory: drop the parsed record's tree
-                    yield entry
-        except DefusedXmlException as error:
-            raise ListFormatError(
-                "refused: the file declares a DTD, entities or external references, which a UN "
-                f"list never has (possible XML bomb or XXE): {error}"
-            ) from error
-        except ParseError as error:
-            raise ListFormatError(f"not well-formed XML: {error}") from error
+        for event, element, depth in xml_events(self.stream, which="a UN list"):
+            if event == "start":
+                if depth == 1:
+                    self.header = self._header(element)
+                continue
+            if element.tag in RECORD_TAGS and depth == 2:
+                for child in element:
+                    if child.tag not in KNOWN_ELEMENTS:
+                        self.unknown_elements[f"{element.tag}/{child.tag}"] += 1
+                entry = parse_record(element)
+                if entry.source_id in seen:
+                    raise ListFormatError(f"DATAID {entry.source_id} appears twice")
+                seen.add(entry.source_id)
+                element.clear()  # bounded memory: drop the parsed record's tree
+                yield entry
         if self.header is None:
             raise ListFormatError("the file is empty")
 
