@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +18,7 @@ from rest_framework.views import APIView
 
 from designations.api_schema import problems
 from designations.divergence import Report, Subject, divergence_report, lag_chart
-from designations.exports import _neutralised
+from designations.exports import csv_stream
 from sharing.api import problem
 
 CSV_COLUMNS = [
@@ -105,26 +103,10 @@ def _lag(subject: Subject, listing: Any) -> Any:
 def divergence_csv(request: HttpRequest) -> HttpResponse:
     """GET /divergence.csv: one line per listing of every subject listed in two jurisdictions."""
     report = divergence_report(request.user)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def lines() -> Iterator[bytes]:
-        writer.writerow(CSV_COLUMNS)
-        yield b"\xef\xbb\xbf" + _take(buffer)
-        for row in _csv_rows(report):
-            writer.writerow([_neutralised(v) for v in row])
-            yield _take(buffer)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    lines = csv_stream(CSV_COLUMNS, _csv_rows(report))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="divergence.csv"'
     return response
-
-
-def _take(buffer: io.StringIO) -> bytes:
-    data = buffer.getvalue().encode()
-    buffer.seek(0)
-    buffer.truncate()
-    return data
 
 
 def subject_json(subject: Subject) -> dict[str, Any]:

@@ -229,7 +229,10 @@ def _neutralised(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def csv_lines(designations: Iterable[Designation]) -> Iterator[bytes]:
+def csv_stream(header: list[str], rows: Iterable[list[object]]) -> Iterator[bytes]:
+    """A CSV file as it is written, one row at a time (for a streamed response): a
+    byte-order mark so that spreadsheet programs read the UTF-8 (Arabic, Cyrillic) right, and
+    every cell neutralised against formulas."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -239,9 +242,12 @@ def csv_lines(designations: Iterable[Designation]) -> Iterator[bytes]:
         buffer.truncate()
         return data
 
-    # A byte-order mark so that spreadsheet programs read the UTF-8 (Arabic, Cyrillic) right.
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(header)
     yield b"\xef\xbb\xbf" + flush()
-    for designation in designations:
-        writer.writerow([_neutralised(value) for value in _csv_row(designation)])
+    for row in rows:
+        writer.writerow([_neutralised(value) for value in row])
         yield flush()
+
+
+def csv_lines(designations: Iterable[Designation]) -> Iterator[bytes]:
+    return csv_stream(CSV_COLUMNS, (_csv_row(designation) for designation in designations))

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from agencies.models import User
-from designations.exports import _neutralised
+from designations.exports import csv_stream
 from designations.models import ScreeningJob, ScreeningJobStatus
 from designations.screen import ScreenQuery, screen
 from sharing import access
@@ -218,25 +218,18 @@ RESULT_COLUMNS = [
 
 def results_csv(job: ScreeningJob) -> Iterator[bytes]:
     """One line per hit (and one per row without a hit), spreadsheet-safe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    return csv_stream(RESULT_COLUMNS, _result_rows(job))
 
-    def flush() -> bytes:
-        data = buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-        return data
 
-    writer.writerow(RESULT_COLUMNS)
-    yield b"\xef\xbb\xbf" + flush()
+def _result_rows(job: ScreeningJob) -> Iterator[list[Any]]:
     for row, matches in zip(job.rows, visible_results(job), strict=False):
         given = [row.get("line", ""), row.get("reference", ""), row.get("name", "")]
-        given.append(row.get("country", ""))
-        given.append(row.get("wallet", ""))
+        given += [row.get("country", ""), row.get("wallet", "")]
         if not matches:
-            writer.writerow([_neutralised(v) for v in [*given, "", "", "", "", "", "", ""]])
+            yield [*given, "", "", "", "", "", "", ""]
         for rank, match in enumerate(matches, start=1):
-            hit = [
+            yield [
+                *given,
                 rank,
                 match["score"],
                 match["name"],
@@ -245,5 +238,3 @@ def results_csv(job: ScreeningJob) -> Iterator[bytes]:
                 match["designation"],
                 explain(match),
             ]
-            writer.writerow([_neutralised(v) for v in [*given, *hit]])
-        yield flush()
