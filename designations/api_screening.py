@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from designations.api_schema import problems
 from designations.api_serializers import StrictCharField, StrictSerializer
 from designations.models import IdentifierKind
-from designations.screen import ScreenQuery, screen
+from designations.screen import ScreenQuery, name_index, screen
 from sharing.audit import audit_record
 from sharing.models import AuditAction
 
@@ -107,6 +107,7 @@ class Screen(APIView):
         payload = ScreenRequest(data=request.data)
         payload.is_valid(raise_exception=True)
         results = []
+        index = name_index()
         for subject in payload.validated_data["subjects"]:
             query = ScreenQuery(**subject)
             matches = [
@@ -120,7 +121,7 @@ class Screen(APIView):
                     "score": m.score,
                     "explanation": m.explanation,
                 }
-                for m in screen(request.user, query)
+                for m in screen(request.user, query, index=index)
             ]
             results.append({"subject": subject, "matches": matches})
         # Who screened how many; the names screened are the caller's customers: not kept.

@@ -115,8 +115,15 @@ def _visible(principal: Any, ids: Any) -> dict[Any, Designation]:
 
 
 def screen(
-    principal: Any, query: ScreenQuery, *, threshold: float = DEFAULT_THRESHOLD
+    principal: Any,
+    query: ScreenQuery,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    index: NameIndex | None = None,
 ) -> list[ScreenMatch]:
+    """`index`: name_index() taken once by a caller screening many names (a batch, an API
+    request), rather than checked for changes per name."""
+    index = index or name_index()
     scores: dict[Any, float] = {}
     explanations: dict[Any, dict[str, Any]] = defaultdict(dict)
     for designation_id, identifier in _identifier_matches(query).items():
@@ -128,7 +135,7 @@ def screen(
         # best matches are mostly hidden ones, look deeper rather than return too few.
         depth = INDEX_DEPTH
         while True:
-            matches = name_index().search(query.name, threshold=threshold, limit=depth)
+            matches = index.search(query.name, threshold=threshold, limit=depth)
             found = _visible(principal, {m.key for m in matches} - set(visible))
             visible.update(found)
             named = [m for m in matches if m.key in visible]

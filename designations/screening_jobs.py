@@ -22,7 +22,7 @@ from django.utils import timezone
 from agencies.models import User
 from designations.exports import csv_stream
 from designations.models import ScreeningJob, ScreeningJobStatus
-from designations.screen import ScreenQuery, screen
+from designations.screen import ScreenQuery, name_index, screen
 from sharing import access
 
 MAX_ROWS = 50_000
@@ -128,8 +128,9 @@ def job_run(job: ScreeningJob) -> None:
     results: list[list[dict[str, Any]]] = []
     alerts = 0
     try:
+        index = name_index()
         for number, row in enumerate(job.rows, start=1):
-            matches = screen(job.requested_by, _query(row))
+            matches = screen(job.requested_by, _query(row), index=index)
             alerts += bool(matches)
             results.append(
                 [

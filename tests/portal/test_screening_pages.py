@@ -120,3 +120,32 @@ def test_a_real_worker_screens_the_file(client, bob, un_list) -> None:
     job.refresh_from_db()
     assert (job.done, job.alerts) == (3, 1)
     assert job.results[0][0]["reference_number"] == "IQi.001"
+
+
+def test_a_hit_no_longer_visible_leaves_the_stored_results(client, alice, bob, agency_a) -> None:
+    """A job keeps its hits, but shows and downloads only those its requester may still see:
+    A narrows its listing after B's file was screened."""
+    from designations.models import Regime
+    from designations.services import designation_amend, designation_create
+
+    regime = Regime.objects.create(owner=agency_a, code="R", name="R")
+    listing = designation_create(
+        actor=alice,
+        regime=regime,
+        marking="CLEAR",
+        data={"name": "Jane Ordinary Customer", "subject_kind": "person"},
+    )
+    client.force_login(bob)
+    upload(client, BATCH)
+    job = ScreeningJob.objects.get()
+    job_run(job)
+    job.refresh_from_db()
+    assert job.results[1][0]["designation"] == str(listing.pk)  # P-2 hit A's listing
+
+    designation_amend(
+        actor=alice, designation=listing, changes={"marking": "AMBER"}, reason="Narrowed."
+    )
+    page = client.get(f"/screening/jobs/{job.pk}/")
+    results = b"".join(client.get(f"/screening/jobs/{job.pk}/results.csv").streaming_content)
+    assert str(listing.pk) not in page.text and str(listing.pk) not in results.decode()
+    assert "Jane Ordinary Customer" in results.decode()  # the row itself, with no hit
