@@ -73,18 +73,6 @@ def _keys(name: str, *, query: bool = False) -> tuple[set[tuple[str, str]], set[
     return pairs, singles
 
 
-def name_score(query: str, name: str) -> tuple[float, str]:
-    """(0-100, how) the best of: spelling with words in any order, sound, and all words of the
-    shorter name (two or more) found in the longer one."""
-    q, n = comparable(query), comparable(name)
-    spelt = fuzz.token_sort_ratio(q, n)
-    sound = fuzz.ratio(phonetic(query), phonetic(name)) * PHONETIC_WEIGHT
-    subset = 0.0
-    if min(q.count(" "), n.count(" ")) >= 1 and covers(q, n):
-        subset = fuzz.token_set_ratio(q, n) * SUBSET_WEIGHT
-    return max((spelt, "spelling"), (sound, "sound"), (subset, "words contained"))
-
-
 def covers(query: str, name: str) -> bool:
     """Whether the shorter of two names (comparable forms) has two telling words or more and
     they stand for most of the longer one's: "Jamil Haqqani" covers "Jamil Abdul Rahman
@@ -146,7 +134,8 @@ class NameIndex:
         if not rows:
             return []
         # Each scorer runs over all candidates in rapidfuzz's C loop, keeping only those that
-        # can reach the threshold; the best of the three counts (as name_score does).
+        # can reach the threshold; the best of the three counts: spelling with words in any
+        # order, sound, and all words of the shorter name (two or more) in the longer one.
         q_spelt, q_sound = comparable(query), phonetic(query)
         scored: dict[int, tuple[float, str]] = {}
 
